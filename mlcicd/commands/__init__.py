@@ -1,0 +1,1 @@
+"""Subcommands of the ``mlcicd`` CLI, one module per group; see :mod:`mlcicd.cli`."""
