@@ -1,0 +1,303 @@
+"""The quality gate: clear thresholds a model must meet before it may ship.
+
+A gate is a short YAML file, for example::
+
+    min_accuracy: 0.90
+    min_recall: 0.90
+    max_regression: 0.01   # no metric may drop more than 1 point below the baseline
+
+:func:`apply_gate` checks a model's metrics against it and returns a
+:class:`GateResult` listing every rule, passed or not, so a failing gate says at once
+everything that is wrong, not just the first thing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from mlcicd.errors import CheckFailed, InputError
+from mlcicd.io import read_json
+
+__all__ = ["GATED_METRICS", "GateRule", "GateResult", "GateThresholds", "apply_gate"]
+
+#: Metrics the gate knows; ``max_regression`` applies to each of them.
+GATED_METRICS = ("accuracy", "precision", "recall", "f1")
+
+# Float noise must not fail a model that sits exactly on a threshold.
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    """Thresholds of the quality gate; every field is optional (``None`` = no rule).
+
+    Parameters
+    ----------
+    min_accuracy, min_precision, min_recall, min_f1 : float or None
+        Lowest acceptable value of each metric, in [0, 1].
+    max_regression : float or None
+        Largest absolute drop allowed below the baseline, applied to each of
+        :data:`GATED_METRICS` (0.01 = one percentage point). Needs baseline metrics.
+
+    Examples
+    --------
+    >>> GateThresholds.from_dict({"min_accuracy": 0.9, "max_regression": 0.01})
+    GateThresholds(min_accuracy=0.9, min_precision=None, min_recall=None, min_f1=None, \
+max_regression=0.01)
+    >>> GateThresholds.from_dict({"min_acuracy": 0.9})
+    Traceback (most recent call last):
+    ...
+    mlcicd.errors.InputError: thresholds: unknown key 'min_acuracy'; expected ...
+    """
+
+    min_accuracy: float | None = None
+    min_precision: float | None = None
+    min_recall: float | None = None
+    min_f1: float | None = None
+    max_regression: float | None = None
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"thresholds: {item.name} must be a number, got {value!r}")
+            if not 0.0 <= float(value) <= 1.0:
+                raise InputError(f"thresholds: {item.name} must be in [0, 1], got {value!r}")
+            object.__setattr__(self, item.name, float(value))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "thresholds") -> GateThresholds:
+        """Build thresholds from a mapping; an unknown key is an :class:`InputError`."""
+        if not isinstance(data, Mapping):
+            raise InputError(f"{source}: expected a mapping of threshold names to numbers")
+        known = [item.name for item in fields(cls)]
+        for key in data:
+            if key not in known:
+                raise InputError(
+                    f"{source}: unknown key {key!r}; expected one of {', '.join(known)}"
+                )
+        try:
+            thresholds = cls(**dict(data))
+        except InputError as exc:
+            raise InputError(str(exc).replace("thresholds:", f"{source}:", 1)) from None
+        if all(value is None for value in thresholds.to_dict().values()):
+            raise InputError(f"{source}: no threshold set; expected at least one of "
+                             f"{', '.join(known)}")
+        return thresholds
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> GateThresholds:
+        """Read thresholds from a YAML file (a flat mapping, as in the module docstring)."""
+        source = Path(path)
+        if not source.is_file():
+            raise InputError(f"{source}: file not found")
+        try:
+            data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(f"{source}: not valid YAML ({reason})") from None
+        return cls.from_dict(data if data is not None else {}, source=str(source))
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Plain dict of every field (``None`` for unset rules)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GateRule:
+    """One rule of the gate, checked.
+
+    ``name`` is the threshold's key (``min_f1``, ``max_regression``); ``limit`` is the
+    lowest acceptable ``value`` (for a regression rule: baseline minus the allowed drop).
+    """
+
+    name: str
+    metric: str
+    value: float
+    limit: float
+    passed: bool
+    baseline: float | None = None
+
+    @property
+    def description(self) -> str:
+        """The rule in words, e.g. ``accuracy >= 0.9000``."""
+        if self.baseline is None:
+            return f"{self.metric} >= {self.limit:.4f}"
+        return f"{self.metric} >= baseline {self.baseline:.4f} - {self.baseline - self.limit:.4f}"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Outcome of :func:`apply_gate`: every rule with its value, limit and verdict."""
+
+    passed: bool
+    rules: list[GateRule]
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[GateRule]:
+        """The rules that failed."""
+        return [rule for rule in self.rules if not rule.passed]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rule: rule, metric, value, limit, passed."""
+        columns = ["rule", "metric", "value", "limit", "passed"]
+        rows = [[r.name, r.metric, r.value, r.limit, r.passed] for r in self.rules]
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_markdown(self) -> str:
+        """A heading with the verdict and a table of the rules (✅ / ❌)."""
+        verdict = "passed ✅" if self.passed else "failed ❌"
+        lines = [
+            f"### Quality gate {verdict}",
+            "",
+            "| Rule | Metric | Value | Limit | Result |",
+            "|---|---|---:|---:|:---:|",
+        ]
+        for rule in self.rules:
+            mark = "✅" if rule.passed else "❌"
+            lines.append(
+                f"| {rule.name} | {rule.metric} | {rule.value:.4f} | {rule.limit:.4f} | {mark} |"
+            )
+        lines += [f"\n_Skipped: {note}_" for note in self.skipped]
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-ready)."""
+        return {
+            "passed": self.passed,
+            "rules": [asdict(rule) for rule in self.rules],
+            "skipped": list(self.skipped),
+        }
+
+    def raise_if_failed(self) -> None:
+        """Raise :class:`~mlcicd.errors.CheckFailed` naming the failed rules."""
+        if not self.passed:
+            failed = "; ".join(f"{r.name}: {r.metric} {r.value:.4f} < {r.limit:.4f}"
+                               for r in self.failures)
+            raise CheckFailed(f"quality gate failed: {failed}")
+
+
+def apply_gate(
+    metrics: Mapping[str, Any] | str | os.PathLike[str],
+    thresholds: GateThresholds | Mapping[str, Any] | str | os.PathLike[str],
+    baseline_metrics: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+) -> GateResult:
+    """Check ``metrics`` against ``thresholds`` (and against a baseline's metrics).
+
+    Parameters
+    ----------
+    metrics
+        The candidate's metrics: a mapping or a JSON file (``metrics.json`` of an
+        artifact, or its ``metadata.json``, whose ``metrics`` entry is used).
+    thresholds
+        A :class:`GateThresholds`, a mapping or a YAML file.
+    baseline_metrics
+        The baseline's metrics, same forms as ``metrics``. Without them a
+        ``max_regression`` rule is skipped (and listed in ``GateResult.skipped``).
+
+    Returns
+    -------
+    GateResult
+
+    Raises
+    ------
+    InputError
+        A gated metric is missing or not a finite number, or the thresholds are invalid.
+
+    Examples
+    --------
+    >>> gate = {"min_accuracy": 0.9, "max_regression": 0.01}
+    >>> result = apply_gate({"accuracy": 0.93, "precision": 0.9, "recall": 0.95, "f1": 0.92},
+    ...                     gate, baseline_metrics={"accuracy": 0.95, "precision": 0.9,
+    ...                                             "recall": 0.95, "f1": 0.92})
+    >>> result.passed, [rule.metric for rule in result.failures]
+    (False, ['accuracy'])
+    """
+    gate = _as_thresholds(thresholds)
+    regression = gate.max_regression is not None and baseline_metrics is not None
+    minimums = {m: getattr(gate, f"min_{m}") for m in GATED_METRICS}
+    needed = [m for m in GATED_METRICS if regression or minimums[m] is not None]
+    values = _metric_values(_as_metrics(metrics, "metrics"), needed)
+    rules: list[GateRule] = []
+    skipped: list[str] = []
+    for metric, limit in minimums.items():
+        if limit is not None:
+            value = values[metric]
+            rules.append(GateRule(f"min_{metric}", metric, value, limit,
+                                  value >= limit - _TOLERANCE))
+    if gate.max_regression is not None:
+        if baseline_metrics is None:
+            skipped.append("max_regression (no baseline metrics given)")
+        else:
+            base = _metric_values(_as_metrics(baseline_metrics, "baseline metrics"), needed)
+            for metric in GATED_METRICS:
+                value, reference = values[metric], base[metric]
+                limit = reference - gate.max_regression
+                rules.append(GateRule("max_regression", metric, value, limit,
+                                      value >= limit - _TOLERANCE, baseline=reference))
+    return GateResult(passed=all(rule.passed for rule in rules), rules=rules, skipped=skipped)
+
+
+def _as_thresholds(thresholds: Any) -> GateThresholds:
+    if isinstance(thresholds, GateThresholds):
+        return thresholds
+    if isinstance(thresholds, Mapping):
+        return GateThresholds.from_dict(thresholds)
+    if isinstance(thresholds, str | os.PathLike):
+        return GateThresholds.from_yaml(thresholds)
+    raise InputError(
+        f"thresholds must be GateThresholds, a mapping or a YAML path, "
+        f"got {type(thresholds).__name__}"
+    )
+
+
+def _as_metrics(metrics: Any, label: str) -> Mapping[str, Any]:
+    if isinstance(metrics, str | os.PathLike):
+        label = str(metrics)
+        metrics = read_json(metrics)
+    if not isinstance(metrics, Mapping):
+        raise InputError(f"{label}: expected a mapping of metric names to numbers")
+    nested = metrics.get("metrics")
+    # An artifact's metadata.json holds the metrics under "metrics": accept it as is.
+    if isinstance(nested, Mapping) and not any(m in metrics for m in GATED_METRICS):
+        metrics = nested
+    return _Labelled(metrics, label)
+
+
+class _Labelled(dict):
+    """A metrics mapping that remembers where it came from, for error messages."""
+
+    def __init__(self, data: Mapping[str, Any], label: str) -> None:
+        super().__init__(data)
+        self.label = label
+
+
+def _metric_values(metrics: Mapping[str, Any], names: list[str]) -> dict[str, float]:
+    label = getattr(metrics, "label", "metrics")
+    missing = [name for name in names if name not in metrics]
+    if missing:
+        keys = "key" if len(missing) == 1 else "keys"
+        raise InputError(
+            f"{label}: missing {keys} {', '.join(map(repr, missing))} needed by the gate; "
+            f"found {', '.join(map(repr, sorted(metrics))) or 'no keys'}"
+        )
+    values = {}
+    for name in names:
+        value = metrics[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value
+        ):
+            raise InputError(f"{label}: {name!r} must be a finite number, got {value!r}")
+        values[name] = float(value)
+    return values
