@@ -91,7 +91,7 @@ class McNemarResult:
         a, b = names
         if self.discordant == 0:
             return (
-                f"{a} and {b} are right and wrong on exactly the same rows: "
+                f"{a[:1].upper()}{a[1:]} and {b} are right and wrong on exactly the same rows: "
                 "no evidence of a difference."
             )
         counts = (

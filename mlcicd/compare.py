@@ -1,0 +1,386 @@
+"""Baseline vs candidate on the same test rows: the pull-request model check.
+
+:func:`compare_models` scores both models on one test set and returns a
+:class:`ComparisonReport`: every metric side by side with its change, a paired
+bootstrap interval for the accuracy difference, an exact McNemar test on the paired
+predictions, the models' sizes and prediction times, and a verdict. Its
+:meth:`~ComparisonReport.to_markdown` is the comment a pull-request workflow posts;
+the hidden marker :data:`MARKER` on its first line lets the workflow find and update
+its own comment instead of adding a new one on every push.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+
+from mlcicd.artifacts import LoadedModel, load_model
+from mlcicd.errors import InputError
+from mlcicd.metrics import METRIC_NAMES, classification_metrics
+from mlcicd.stats import BootstrapResult, McNemarResult, bootstrap_diff_ci, mcnemar_test
+from mlcicd.training import model_features, split_xy
+
+__all__ = ["MARKER", "ComparisonReport", "compare_models"]
+
+#: Hidden HTML comment that identifies the bot's comment on a pull request.
+MARKER = "<!-- mlcicd-model-check -->"
+
+# A drop of exactly the tolerance passes; float noise must not fail it.
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    """Result of :func:`compare_models`. Metric values are fractions in [0, 1].
+
+    Attributes
+    ----------
+    baseline_metrics, candidate_metrics : dict
+        Output of :func:`mlcicd.metrics.classification_metrics` for each model.
+    max_regression : float
+        Largest drop allowed for any metric (0.01 = one percentage point).
+    n_rows : int
+        Number of test rows.
+    accuracy_ci : BootstrapResult
+        Paired bootstrap interval of candidate minus baseline accuracy.
+    mcnemar : McNemarResult
+        Exact McNemar test, model A = baseline, model B = candidate.
+    seed : int
+        Seed of the bootstrap.
+    baseline_size_bytes, candidate_size_bytes : int or None
+        Size of each model file (or of the model serialised with skops).
+    baseline_ms_per_1000, candidate_ms_per_1000 : float or None
+        Best-of-repeats prediction time per 1,000 rows, in milliseconds (volatile).
+    baseline_label, candidate_label : str
+        How the models are named in the report (e.g. their folders).
+    """
+
+    baseline_metrics: dict[str, float]
+    candidate_metrics: dict[str, float]
+    max_regression: float
+    n_rows: int
+    accuracy_ci: BootstrapResult
+    mcnemar: McNemarResult
+    seed: int = 0
+    baseline_size_bytes: int | None = None
+    candidate_size_bytes: int | None = None
+    baseline_ms_per_1000: float | None = None
+    candidate_ms_per_1000: float | None = None
+    baseline_label: str = "baseline"
+    candidate_label: str = "candidate"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Metrics both models have, in display order."""
+        order = [*METRIC_NAMES, "roc_auc"]
+        extra = sorted(set(self.baseline_metrics) - set(order))
+        return [
+            name
+            for name in order + extra
+            if name in self.baseline_metrics and name in self.candidate_metrics
+        ]
+
+    @property
+    def changes(self) -> dict[str, float]:
+        """Candidate minus baseline, per metric."""
+        return {
+            name: self.candidate_metrics[name] - self.baseline_metrics[name]
+            for name in self.metric_names
+        }
+
+    @property
+    def failures(self) -> list[str]:
+        """Metrics that drop by more than ``max_regression``."""
+        return [
+            name
+            for name, change in self.changes.items()
+            if change < -self.max_regression - _TOLERANCE
+        ]
+
+    @property
+    def passed(self) -> bool:
+        """True unless some metric drops by more than ``max_regression``."""
+        return not self.failures
+
+    @property
+    def verdict(self) -> str:
+        """One line saying whether the candidate passes, and if not, why."""
+        allowed = _pp(self.max_regression, signed=False)
+        if self.passed:
+            return f"Candidate passes: no metric regresses by more than {allowed}."
+        drops = ", ".join(
+            f"{name} {_pp(self.changes[name])}" for name in self.failures
+        )
+        return f"Candidate fails: {drops} (allowed drop: {allowed})."
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric: baseline, candidate, change and whether it passes."""
+        failures = set(self.failures)
+        rows = [
+            {
+                "metric": name,
+                "baseline": self.baseline_metrics[name],
+                "candidate": self.candidate_metrics[name],
+                "change": change,
+                "passed": name not in failures,
+            }
+            for name, change in self.changes.items()
+        ]
+        return pd.DataFrame(rows).set_index("metric")
+
+    def to_markdown(self, include_timing: bool = True) -> str:
+        """The pull-request comment: marker, heading, table, verdict and details.
+
+        ``include_timing=False`` leaves out prediction times, which differ from run to
+        run, so that a notebook's output stays the same on every execution.
+        """
+        status = "passes ✅" if self.passed else "fails ❌"
+        lines = [
+            MARKER,
+            f"## Model check: candidate {status}",
+            "",
+            f"Baseline `{self.baseline_label}` vs candidate `{self.candidate_label}` "
+            f"on {self.n_rows:,} test rows.",
+            "",
+            "| Metric | Baseline | Candidate | Change | Check |",
+            "|---|---:|---:|---:|:---:|",
+        ]
+        failures = set(self.failures)
+        for name, change in self.changes.items():
+            mark = "❌" if name in failures else "✅"
+            lines.append(
+                f"| {name} | {self.baseline_metrics[name]:.4f} | "
+                f"{self.candidate_metrics[name]:.4f} | {_pp(change)} | {mark} |"
+            )
+        lines += ["", f"**{self.verdict}**", "", "<details>",
+                  "<summary>Statistics, size and timing</summary>", ""]
+        lines += [f"- {item}" for item in self._details(include_timing)]
+        lines += ["", "</details>"]
+        return "\n".join(lines) + "\n"
+
+    def _details(self, include_timing: bool) -> list[str]:
+        ci = self.accuracy_ci
+        if ci.low > 0:
+            reading = "the whole interval is above zero: the candidate is more accurate."
+        elif ci.high < 0:
+            reading = "the whole interval is below zero: the candidate is less accurate."
+        else:
+            reading = "the interval contains zero: the difference is within the noise."
+        items = [
+            f"**Accuracy difference** (candidate - baseline): {_pp(ci.estimate)}, "
+            f"{ci.confidence:.0%} paired bootstrap interval [{_pp(ci.low)}, {_pp(ci.high)}] "
+            f"({ci.n_resamples:,} resamples, seed {self.seed}); {reading}",
+            "**Exact McNemar test** on the paired predictions: "
+            + self.mcnemar.interpret(names=("the baseline", "the candidate")),
+            f"**Model size**: baseline {_size(self.baseline_size_bytes)}, "
+            f"candidate {_size(self.candidate_size_bytes)}.",
+        ]
+        if include_timing:
+            items.append(
+                "**Prediction time per 1,000 rows** (best of several runs): baseline "
+                f"{_ms(self.baseline_ms_per_1000)}, candidate {_ms(self.candidate_ms_per_1000)}."
+            )
+        items += list(self.notes)
+        return items
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain JSON-ready values; :meth:`from_dict` reads it back."""
+        data = asdict(self)
+        data["passed"] = self.passed
+        data["failures"] = self.failures
+        data["changes"] = self.changes
+        return data
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as indented, key-sorted JSON text."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ComparisonReport:
+        """Rebuild a report from :meth:`to_dict` output (derived keys are ignored)."""
+        values = {k: v for k, v in data.items() if k not in {"passed", "failures", "changes"}}
+        values["accuracy_ci"] = BootstrapResult(**values["accuracy_ci"])
+        values["mcnemar"] = McNemarResult(**values["mcnemar"])
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> ComparisonReport:
+        """Rebuild a report from :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
+
+    def plot(self, ax: Any = None) -> Any:
+        """Bar chart of each metric's change in percentage points, with the allowed drop."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 0.4 * len(self.changes) + 1))
+        names = list(self.changes)
+        values = [100 * self.changes[name] for name in names]
+        failures = set(self.failures)
+        colors = ["tab:red" if name in failures else "tab:green" for name in names]
+        ax.barh(names, values, color=colors)
+        ax.axvline(-100 * self.max_regression, color="black", linestyle="--",
+                   label="largest allowed drop")
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.invert_yaxis()
+        ax.set_xlabel("candidate - baseline (percentage points)")
+        ax.legend(loc="lower right")
+        return ax
+
+
+def compare_models(
+    baseline: Any,
+    candidate: Any,
+    test_df: pd.DataFrame,
+    target: str = "target",
+    *,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    max_regression: float = 0.01,
+    baseline_path: str | os.PathLike[str] | None = None,
+    candidate_path: str | os.PathLike[str] | None = None,
+    timing_repeats: int = 3,
+) -> ComparisonReport:
+    """Score a baseline and a candidate on the same test rows and compare them.
+
+    Parameters
+    ----------
+    baseline, candidate
+        Fitted estimators, :class:`~mlcicd.artifacts.LoadedModel` objects, or artifact
+        folders (loaded with :func:`~mlcicd.artifacts.load_model`).
+    test_df : DataFrame
+        Labelled test rows: the features each model expects plus ``target``.
+    target : str
+        Name of the label column.
+    n_resamples, seed
+        Paired bootstrap of the accuracy difference.
+    max_regression : float
+        Largest drop allowed for any metric, in [0, 1] (0.01 = one percentage point).
+    baseline_path, candidate_path
+        Model files or artifact folders, for the size and the labels in the report,
+        when plain estimators are given.
+    timing_repeats : int
+        Prediction time is the best of this many runs.
+
+    Returns
+    -------
+    ComparisonReport
+    """
+    if isinstance(max_regression, bool) or not isinstance(max_regression, int | float) or not (
+        0.0 <= max_regression <= 1.0
+    ):
+        raise InputError(f"max_regression must be a number in [0, 1], got {max_regression!r}")
+    if not isinstance(test_df, pd.DataFrame) or test_df.empty:
+        raise InputError("test_df must be a non-empty pandas DataFrame")
+    X, y = split_xy(test_df, target)
+    y = np.asarray(y)
+    scored = {}
+    for role, model, path in (
+        ("baseline", baseline, baseline_path),
+        ("candidate", candidate, candidate_path),
+    ):
+        scored[role] = _score(role, model, path, X, y, max(1, int(timing_repeats)))
+    base, cand = scored["baseline"], scored["candidate"]
+    return ComparisonReport(
+        baseline_metrics=base["metrics"],
+        candidate_metrics=cand["metrics"],
+        max_regression=float(max_regression),
+        n_rows=len(y),
+        accuracy_ci=bootstrap_diff_ci(
+            y, base["pred"], cand["pred"], "accuracy", n_resamples=n_resamples, seed=seed
+        ),
+        mcnemar=mcnemar_test(y, base["pred"], cand["pred"]),
+        seed=int(seed),
+        baseline_size_bytes=base["size"],
+        candidate_size_bytes=cand["size"],
+        baseline_ms_per_1000=base["ms"],
+        candidate_ms_per_1000=cand["ms"],
+        baseline_label=base["label"],
+        candidate_label=cand["label"],
+    )
+
+
+def _score(role: str, model: Any, path: Any, X: pd.DataFrame, y: np.ndarray, repeats: int
+           ) -> dict[str, Any]:
+    if isinstance(model, str | os.PathLike):
+        path = Path(model)
+        model = load_model(model)
+    label, size = role, None
+    if isinstance(model, LoadedModel):
+        label = str(path if path is not None else model.directory)
+        size = model.path.stat().st_size if model.path.is_file() else None
+        model = model.model
+    elif path is not None:
+        label, size = str(path), _size_on_disk(Path(path))
+    if not hasattr(model, "predict"):
+        raise InputError(f"{role}: expected a fitted estimator, got {type(model).__name__}")
+    if size is None:
+        size = _serialised_size(model)
+    features = model_features(model, X, source=f"test data for the {role}")
+    try:
+        pred = np.asarray(model.predict(features))
+        proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
+    except NotFittedError:
+        raise InputError(f"{role}: the model is not fitted") from None
+    return {
+        "pred": pred,
+        "metrics": classification_metrics(y, pred, proba),
+        "size": size,
+        "ms": _ms_per_1000(model, features, repeats),
+        "label": label,
+    }
+
+
+def _ms_per_1000(model: Any, X: pd.DataFrame, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict(X)
+        best = min(best, time.perf_counter() - start)
+    return best / len(X) * 1000 * 1000
+
+
+def _size_on_disk(path: Path) -> int | None:
+    if path.is_file():
+        return path.stat().st_size
+    models = sorted(path.glob("model-*.skops")) if path.is_dir() else []
+    return models[0].stat().st_size if len(models) == 1 else None
+
+
+def _serialised_size(model: Any) -> int | None:
+    import skops.io as sio
+
+    try:
+        return len(sio.dumps(model))
+    except Exception:  # a model skops cannot store simply has no size to show
+        return None
+
+
+def _pp(fraction: float, signed: bool = True) -> str:
+    value = 100 * fraction
+    if signed and abs(value) < 0.005:
+        value = 0.0
+    return f"{value:+.2f} pp" if signed else f"{value:.1f} pp"
+
+
+def _size(n_bytes: int | None) -> str:
+    if n_bytes is None:
+        return "unknown"
+    if n_bytes < 1024:
+        return f"{n_bytes} B"
+    if n_bytes < 1024**2:
+        return f"{n_bytes / 1024:.1f} KiB"
+    return f"{n_bytes / 1024**2:.2f} MiB"
+
+
+def _ms(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.2f} ms"
