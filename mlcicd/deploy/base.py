@@ -1,0 +1,78 @@
+"""What every deployment strategy shares: a router, a candidate, a history, a rollback.
+
+A strategy (:class:`~mlcicd.deploy.blue_green.BlueGreenRelease`,
+:class:`~mlcicd.deploy.canary.CanaryRelease`, :class:`~mlcicd.deploy.shadow.ShadowRelease`,
+:class:`~mlcicd.deploy.ab_test.ABTest`) is a policy over one
+:class:`~mlcicd.deploy.router.Router`: it places the candidate in an idle slot, moves
+traffic according to its rules, and can put everything back as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlcicd.deploy.router import ModelVersion, Router
+from mlcicd.errors import InputError
+
+__all__ = ["Release", "as_model_version", "live_slot_of"]
+
+
+def as_model_version(candidate: ModelVersion | str | Path) -> ModelVersion:
+    """A :class:`ModelVersion` as given, or loaded (hash-checked) from an artifact folder."""
+    if isinstance(candidate, ModelVersion):
+        return candidate
+    if isinstance(candidate, str | Path):
+        return ModelVersion.from_artifact(candidate)
+    raise InputError(
+        "candidate must be a ModelVersion or an artifact directory, "
+        f"got {type(candidate).__name__}"
+    )
+
+
+def live_slot_of(router: Router) -> str:
+    """The single slot receiving all traffic; InputError when traffic is split."""
+    live = router.table.live
+    if len(live) != 1:
+        raise InputError(f"expected one live slot, traffic is split as {live}")
+    return next(iter(live))
+
+
+class Release:
+    """Base class of the strategies: a router, a state string and a history of actions.
+
+    Attributes
+    ----------
+    status_ : str
+        ``"ready"`` before :meth:`start`; then strategy specific (``"promoted"``,
+        ``"rolled_back"``...).
+    history_ : list of dict
+        One entry per action: ``action``, ``detail`` and the live versions after it.
+    """
+
+    def __init__(self, router: Router) -> None:
+        if not isinstance(router, Router):
+            raise InputError(f"router must be a Router, got {type(router).__name__}")
+        self.router = router
+        self.status_ = "ready"
+        self.history_: list[dict[str, Any]] = []
+
+    def _record(self, action: str, detail: str = "") -> None:
+        self.history_.append({
+            "action": action,
+            "detail": detail,
+            "requests_so_far": self.router.n_requests,
+            "live": dict(self.router.live_versions()),
+        })
+
+    def history_frame(self) -> pd.DataFrame:
+        """The actions taken so far, one row each."""
+        return pd.DataFrame(self.history_, columns=["action", "detail", "requests_so_far", "live"])
+
+    def start(self) -> Release:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def rollback(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError

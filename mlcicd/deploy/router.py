@@ -1,0 +1,410 @@
+"""A router: named model slots, a routing table, and a log of every request.
+
+Every deployment strategy in :mod:`mlcicd.deploy` is a policy that moves traffic
+between the slots of one :class:`Router`. The router answers each request with
+exactly one model version, records what happened (slot, version, prediction,
+latency, error, and the label when it arrives later) and can go back to the
+previous routing table at once.
+
+Notes
+-----
+A request's key is hashed with :func:`~mlcicd.deploy.hashing.stable_bucket` to a
+number ``b`` in ``[0, 1)``; it goes to the first slot of the table whose cumulative
+weight exceeds ``b``. Routing a batch computes the same buckets with one vectorised
+call and predicts once per slot, so batch and one-by-one routing take the same
+decisions. The table and the slots are swapped as one immutable snapshot under a
+lock, so a switch is atomic: a request sees the old table or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcicd.deploy.hashing import stable_bucket, stable_buckets
+from mlcicd.deploy.log import EventLog
+from mlcicd.errors import InputError
+
+__all__ = ["BatchResponse", "ModelVersion", "Response", "Router", "RoutingTable"]
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A model (anything with ``predict``) and the version string that names it.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> m = DummyClassifier().fit([[0], [1]], [0, 1])
+    >>> ModelVersion(m, "v1").version
+    'v1'
+    >>> ModelVersion(object(), "v1")
+    Traceback (most recent call last):
+    ...
+    mlcicd.errors.InputError: model for version 'v1' has no predict method
+    """
+
+    model: Any
+    version: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.version, str) or not self.version.strip():
+            raise InputError(f"model version must be a non-empty string, got {self.version!r}")
+        if not callable(getattr(self.model, "predict", None)):
+            raise InputError(f"model for version {self.version!r} has no predict method")
+
+    @classmethod
+    def from_artifact(cls, directory: str | Path, version: str | None = None) -> ModelVersion:
+        """Load a model saved by :func:`mlcicd.artifacts.save_model`, checking its hash.
+
+        An artifact that fails its SHA-256 check raises
+        :class:`~mlcicd.errors.ArtifactError` (an ``InputError``). The version defaults
+        to ``"sha-"`` and the first 12 hex digits of the model file's hash.
+        """
+        from mlcicd.artifacts import load_model
+
+        loaded = load_model(directory)
+        if version is None:
+            version = f"sha-{str(loaded.metadata.get('sha256', ''))[:12]}"
+        return cls(loaded.model, version)
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    """Ordered ``(slot, weight)`` pairs summing to 1, and the hash salt.
+
+    Examples
+    --------
+    >>> t = RoutingTable((("canary", 0.1), ("stable", 0.9)), salt="c")
+    >>> t.slot_for(0.05), t.slot_for(0.5)
+    ('canary', 'stable')
+    """
+
+    weights: tuple[tuple[str, float], ...]
+    salt: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.weights:
+            raise InputError("a routing table needs at least one slot")
+        names = [name for name, _ in self.weights]
+        if len(set(names)) != len(names):
+            raise InputError(f"routing table names a slot twice: {names}")
+        for name, w in self.weights:
+            if not np.isfinite(w) or w < 0 or w > 1:
+                raise InputError(f"weight of slot {name!r} must be in [0, 1], got {w!r}")
+        total = sum(w for _, w in self.weights)
+        if abs(total - 1.0) > 1e-9:
+            raise InputError(f"slot weights must sum to 1, got {total:g}")
+
+    @property
+    def live(self) -> dict[str, float]:
+        """Slots that receive traffic, with their weights."""
+        return {name: w for name, w in self.weights if w > 0}
+
+    def _edges(self) -> np.ndarray:
+        edges = np.cumsum([w for _, w in self.weights])
+        edges[-1] = np.inf  # rounding must never leave a bucket without a slot
+        return edges
+
+    def slot_for(self, bucket: float) -> str:
+        """The slot that serves a request whose bucket is ``bucket``."""
+        return self.weights[int(np.searchsorted(self._edges(), bucket, side="right"))][0]
+
+    def slots_for(self, buckets: np.ndarray) -> np.ndarray:
+        """Index (into ``weights``) of the slot serving each bucket."""
+        return np.searchsorted(self._edges(), buckets, side="right")
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the router answered for one request."""
+
+    request_id: int
+    slot: str
+    version: str
+    prediction: Any
+    error: str | None
+    latency_s: float
+
+
+@dataclass(frozen=True)
+class BatchResponse:
+    """What the router answered for a batch: one entry per row, in input order."""
+
+    request_ids: np.ndarray
+    slots: np.ndarray
+    versions: np.ndarray
+    predictions: np.ndarray
+    errors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.request_ids)
+
+
+@dataclass(frozen=True)
+class _State:
+    table: RoutingTable
+    slots: Mapping[str, ModelVersion | None]
+
+
+class Router:
+    """Hold named model slots and route each request to exactly one of them.
+
+    Parameters
+    ----------
+    slots : mapping of str to ModelVersion or None
+        The slot names and what they hold (``None``: empty, e.g. an idle green slot).
+    live : str, optional
+        The slot that takes all traffic at first; default: the first non-empty slot.
+    salt : str, default "router"
+        Salt of the stable hash used when a strategy does not set its own.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> zeros = DummyClassifier(strategy="constant", constant=0).fit([[0], [1]], [0, 1])
+    >>> router = Router({"blue": ModelVersion(zeros, "v1"), "green": None})
+    >>> r = router.route([0.5], key="user-1")
+    >>> (r.slot, r.version, int(r.prediction))
+    ('blue', 'v1', 0)
+    >>> router.route_batch([[0.1], [0.2]], keys=["a", "b"]).versions.tolist()
+    ['v1', 'v1']
+    >>> router.record_label(r.request_id, 0)
+    >>> router.events_frame()[["request_id", "slot", "version", "label"]].head(1)
+       request_id  slot version  label
+    0           0  blue      v1      0
+    """
+
+    def __init__(
+        self,
+        slots: Mapping[str, ModelVersion | None],
+        *,
+        live: str | None = None,
+        salt: str = "router",
+    ) -> None:
+        if not isinstance(slots, Mapping) or not slots:
+            raise InputError("slots must be a non-empty mapping of slot name to ModelVersion")
+        for name, held in slots.items():
+            if not isinstance(name, str) or not name:
+                raise InputError(f"slot names must be non-empty strings, got {name!r}")
+            if held is not None and not isinstance(held, ModelVersion):
+                raise InputError(f"slot {name!r} must hold a ModelVersion or None")
+        if live is None:
+            live = next((n for n, held in slots.items() if held is not None), None)
+            if live is None:
+                raise InputError("at least one slot must hold a model")
+        self._lock = threading.Lock()
+        self._history: list[_State] = []
+        self._log = EventLog()
+        self.mirror: Callable[[np.ndarray, Any], None] | None = None
+        start = RoutingTable(tuple((n, 1.0 if n == live else 0.0) for n in slots), salt)
+        self._check_state(start, dict(slots))
+        self._state = _State(start, dict(slots))
+
+    # ------------------------------------------------------------------ state
+    @property
+    def slots(self) -> dict[str, ModelVersion | None]:
+        """Current content of every slot."""
+        return dict(self._state.slots)
+
+    @property
+    def table(self) -> RoutingTable:
+        """The routing table in force."""
+        return self._state.table
+
+    def version_of(self, slot: str) -> str | None:
+        """Version held by ``slot`` (``None`` when empty); InputError for an unknown slot."""
+        self._require_slot(slot)
+        held = self._state.slots[slot]
+        return None if held is None else held.version
+
+    def live_versions(self) -> dict[str, str]:
+        """Version of every slot that currently receives traffic."""
+        state = self._state
+        return {n: state.slots[n].version for n in state.table.live}  # type: ignore[union-attr]
+
+    def _require_slot(self, slot: str) -> None:
+        if slot not in self._state.slots:
+            raise InputError(f"unknown slot {slot!r}; slots are {sorted(self._state.slots)}")
+
+    @staticmethod
+    def _check_state(table: RoutingTable, slots: Mapping[str, ModelVersion | None]) -> None:
+        for name in table.live:
+            if name not in slots:
+                raise InputError(f"unknown slot {name!r}; slots are {sorted(slots)}")
+            if slots[name] is None:
+                raise InputError(f"slot {name!r} is empty and cannot receive traffic")
+
+    def _swap(self, new: _State, *, remember: bool = True) -> None:
+        # Caller holds the lock.
+        self._check_state(new.table, new.slots)
+        if remember:
+            self._history.append(self._state)
+        self._state = new
+
+    def deploy(self, slot: str, model: ModelVersion) -> None:
+        """Put ``model`` in an idle ``slot``; a slot that receives traffic is refused."""
+        if not isinstance(model, ModelVersion):
+            raise InputError("deploy needs a ModelVersion (model + version string)")
+        self._put(slot, model)
+
+    def clear(self, slot: str) -> None:
+        """Empty an idle ``slot``."""
+        self._put(slot, None)
+
+    def _put(self, slot: str, model: ModelVersion | None) -> None:
+        with self._lock:
+            self._require_slot(slot)
+            if slot in self._state.table.live:
+                raise InputError(f"slot {slot!r} is live; deploy to an idle slot")
+            slots = dict(self._state.slots)
+            slots[slot] = model
+            self._state = _State(self._state.table, slots)
+
+    def set_weights(self, weights: Mapping[str, float], *, salt: str | None = None) -> None:
+        """Replace the routing table atomically; slots not named get weight 0.
+
+        The order of ``weights`` is the order of the hash intervals: put the slot
+        whose share grows (a canary) first, so raising its weight only adds keys to it.
+        """
+        with self._lock:
+            for name in weights:
+                self._require_slot(name)
+            order = list(weights) + [n for n in self._state.slots if n not in weights]
+            pairs = tuple((n, float(weights.get(n, 0.0))) for n in order)
+            table = RoutingTable(pairs, self._state.table.salt if salt is None else salt)
+            self._swap(_State(table, self._state.slots))
+
+    def switch(self, slot: str) -> None:
+        """Send all traffic to ``slot`` at once."""
+        self.set_weights({slot: 1.0})
+
+    def rollback(self) -> RoutingTable:
+        """Restore the routing table in force before the last change, and return it."""
+        with self._lock:
+            if not self._history:
+                raise InputError("nothing to roll back: the routing table never changed")
+            previous = self._history.pop()
+            slots = dict(self._state.slots)
+            # Slot contents stay as they are now (a rolled-back candidate stays warm).
+            self._swap(_State(previous.table, slots), remember=False)
+            return previous.table
+
+    # ---------------------------------------------------------------- routing
+    def route(self, x: Sequence[Any] | np.ndarray, key: object = None) -> Response:
+        """Answer one request (one row of features); ``key`` defaults to the request id."""
+        row = np.asarray(x)
+        if row.ndim != 1:
+            raise InputError(f"route takes one row of features, got shape {row.shape}")
+        with self._lock:
+            state = self._state
+            rid = self._log.reserve(1)
+        key = str(rid) if key is None else str(key)
+        slot = state.table.slot_for(stable_bucket(key, state.table.salt))
+        held = state.slots[slot]
+        assert held is not None
+        start = time.perf_counter()
+        try:
+            prediction, error = _predict(held.model, row[None, :], 1)[0], None
+        except Exception as exc:  # a failing model is an answered request with an error
+            prediction, error = None, f"{type(exc).__name__}: {exc}"
+        latency = time.perf_counter() - start
+        with self._lock:
+            self._log.fill(rid, [key], [slot], [held.version], [prediction], [latency], [error])
+        if self.mirror is not None:
+            self.mirror(np.array([rid]), row[None, :])
+        return Response(rid, slot, held.version, prediction, error, latency)
+
+    def route_batch(self, X: Any, keys: Sequence[object] | None = None) -> BatchResponse:
+        """Answer many requests at once; same decisions as routing them one by one."""
+        frame = X if isinstance(X, pd.DataFrame) else np.asarray(X)
+        if frame.ndim != 2:
+            raise InputError(f"route_batch takes a 2-D array of rows, got {frame.ndim}-D")
+        n = len(frame)
+        if keys is not None and len(keys) != n:
+            raise InputError(f"got {len(keys)} keys for {n} rows")
+        with self._lock:
+            state = self._state
+            first = self._log.reserve(n)
+        ids = np.arange(first, first + n)
+        key_list = [str(k) for k in (ids.tolist() if keys is None else keys)]
+        names = [name for name, _ in state.table.weights]
+        slot_idx = state.table.slots_for(stable_buckets(key_list, state.table.salt))
+        predictions = np.empty(n, dtype=object)
+        errors = np.full(n, None, dtype=object)
+        latencies = np.zeros(n)
+        versions = np.empty(n, dtype=object)
+        for i in np.unique(slot_idx):
+            rows = np.flatnonzero(slot_idx == i)
+            held = state.slots[names[i]]
+            assert held is not None
+            versions[rows] = held.version
+            part = frame.iloc[rows] if isinstance(frame, pd.DataFrame) else frame[rows]
+            start = time.perf_counter()
+            try:
+                predictions[rows] = _predict(held.model, part, len(rows))
+            except Exception:
+                # Isolate the failing rows so each request gets its own outcome, as one by one.
+                for j, r in enumerate(rows):
+                    single = part.iloc[[j]] if isinstance(part, pd.DataFrame) else part[[j]]
+                    try:
+                        predictions[r] = _predict(held.model, single, 1)[0]
+                    except Exception as exc:
+                        errors[r] = f"{type(exc).__name__}: {exc}"
+            latencies[rows] = (time.perf_counter() - start) / len(rows)
+        slots = np.array(names, dtype=object)[slot_idx]
+        with self._lock:
+            self._log.fill_range(
+                first, key_list, slots.tolist(), versions.tolist(), predictions.tolist(),
+                latencies.tolist(), errors.tolist(),
+            )
+        if self.mirror is not None:
+            self.mirror(ids, frame)
+        return BatchResponse(ids, slots, versions, _tidy(predictions, errors), errors)
+
+    # ----------------------------------------------------------------- labels
+    def record_label(self, request_id: int, label: Any) -> None:
+        """Attach the true outcome of a request, when it becomes known."""
+        self.record_labels([request_id], [label])
+
+    def record_labels(self, request_ids: Sequence[int], labels: Sequence[Any]) -> None:
+        """Vectorised :meth:`record_label`."""
+        with self._lock:
+            self._log.label(request_ids, labels)
+
+    # ---------------------------------------------------------------- reports
+    def events_frame(self, since: int = 0) -> pd.DataFrame:
+        """One row per request from request id ``since`` on: request_id, key, slot, version,
+        prediction, latency_s, error, label, answered."""
+        with self._lock:
+            return self._log.frame(since)
+
+    @property
+    def n_requests(self) -> int:
+        """Requests received so far."""
+        return len(self._log)
+
+    def metrics_frame(self, since: int = 0) -> pd.DataFrame:
+        """Requests, errors, latency percentiles and accuracy per version (from ``since``)."""
+        return EventLog.summarise(self.events_frame(since))
+
+
+def _predict(model: Any, rows: Any, n: int) -> np.ndarray:
+    out = np.asarray(model.predict(rows))
+    if out.shape[:1] != (n,):
+        raise ValueError(f"model returned {out.shape[:1]} predictions for {n} rows")
+    return out
+
+
+def _tidy(predictions: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    # A typed array when every row succeeded, so users can compare with labels directly.
+    if all(e is None for e in errors):
+        return np.array(predictions.tolist())
+    return predictions
