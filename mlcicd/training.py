@@ -203,24 +203,34 @@ def build_pipeline(config: TrainConfig) -> Pipeline:
     return Pipeline([*steps, ("model", model)])
 
 
-def split_xy(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
+def split_xy(
+    df: pd.DataFrame, target: str, *, source: str = "data"
+) -> tuple[pd.DataFrame, pd.Series]:
     """Split a frame into float features and labels, with clear errors on bad input.
 
     Features may have missing values (the pipeline imputes them) but no text and no
-    infinities; labels must all be present.
+    infinities; labels must all be present. ``source`` (e.g. the file name) starts
+    every error message.
 
     >>> X, y = split_xy(pd.DataFrame({"a": [1, None], "target": [0, 1]}), "target")
     >>> X["a"].tolist(), y.tolist()
     ([1.0, nan], [0, 1])
     """
-    require_columns(df, [target])
+    require_columns(df, [target], source=source)
     features = df.drop(columns=[target])
     if features.shape[1] == 0:
-        raise InputError(f"data: no feature columns besides the target {target!r}")
+        raise InputError(f"{source}: no feature columns besides the target {target!r}")
+    y = _labels(df, target, source=source)
+    return require_finite_numeric(features, source=source), y
+
+
+def _labels(df: pd.DataFrame, target: str, *, source: str) -> pd.Series:
     y = df[target]
     if y.isna().any():
-        raise InputError(f"data: target column {target!r} has {int(y.isna().sum())} missing labels")
-    return require_finite_numeric(features), y
+        raise InputError(
+            f"{source}: target column {target!r} has {int(y.isna().sum())} missing labels"
+        )
+    return y
 
 
 def model_features(model: Any, df: pd.DataFrame, *, source: str = "data") -> pd.DataFrame:
@@ -247,14 +257,14 @@ def train(
     stratified by label and seeded by ``config.seed``.
     """
     if test_df is None:
-        X_all, y_all = split_xy(train_df, config.target)
+        X_all, y_all = split_xy(train_df, config.target, source="training data")
         _require_classes(y_all, needed=2, what="training data")
         X, X_test, y, y_test = train_test_split(
             X_all, y_all, test_size=config.test_size, stratify=y_all, random_state=config.seed
         )
     else:
-        X, y = split_xy(train_df, config.target)
-        X_test, y_test = split_xy(test_df, config.target)
+        X, y = split_xy(train_df, config.target, source="training data")
+        X_test, y_test = split_xy(test_df, config.target, source="test data")
         missing = [c for c in X.columns if c not in X_test.columns]
         if missing:
             raise InputError(f"test data: missing column(s) {', '.join(map(repr, missing))}")
@@ -293,16 +303,16 @@ def train(
     )
 
 
-def evaluate(model: Any, df: pd.DataFrame, target: str) -> dict[str, float]:
+def evaluate(
+    model: Any, df: pd.DataFrame, target: str, *, source: str = "data"
+) -> dict[str, float]:
     """Metrics of a fitted model on labelled data (with ROC AUC when it gives scores).
 
     The model's own feature columns are taken from ``df``, in the order it was fitted on.
     """
-    require_columns(df, [target])
-    y = df[target]
-    if y.isna().any():
-        raise InputError(f"data: target column {target!r} has {int(y.isna().sum())} missing labels")
-    X = model_features(model, df.drop(columns=[target]))
+    require_columns(df, [target], source=source)
+    y = _labels(df, target, source=source)
+    X = model_features(model, df.drop(columns=[target]), source=source)
     predictions = model.predict(X)
     scores = model.predict_proba(X) if hasattr(model, "predict_proba") else None
     return classification_metrics(y, predictions, scores)
