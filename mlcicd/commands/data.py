@@ -1,9 +1,113 @@
-"""CLI subcommands: data (not written yet)."""
+"""CLI subcommands for data: ``validate``, ``infer-schema`` and ``datasets export``.
+
+::
+
+    mlcicd validate DATA.csv --schema SCHEMA.yaml [--format table|markdown|json]
+    mlcicd infer-schema DATA.csv --out SCHEMA.yaml [--target target] [--force]
+    mlcicd datasets export breast-cancer --out data/ [--test-size 0.25] [--seed 0]
+
+``validate`` prints the full report and exits 1 when any check failed, so a CI step
+fails with every problem listed. Bad input (unreadable CSV, bad schema) exits 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+from mlcicd.datasets import DATASETS, TARGET, export_dataset
+from mlcicd.errors import InputError
+from mlcicd.io import read_csv
+from mlcicd.validation import Schema, validate
+from mlcicd.validation.infer import DEFAULT_MARGIN
+
+FORMATS = ("table", "markdown", "json")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this group's subcommands to the parser."""
+    check = subparsers.add_parser(
+        "validate",
+        help="check a CSV file against a schema, reporting every failure",
+        description="Check DATA against every rule of SCHEMA and print the full report. "
+        "Exit 0 when every check passes, 1 when any fails, 2 on unreadable input.",
+    )
+    check.add_argument("data", metavar="DATA.csv", help="the data to check")
+    check.add_argument("--schema", required=True, metavar="SCHEMA.yaml", help="the rules")
+    check.add_argument("--format", choices=FORMATS, default="table",
+                       help="report format (default: table)")
+    check.set_defaults(func=run_validate)
+
+    infer = subparsers.add_parser(
+        "infer-schema",
+        help="draft a schema from reference data",
+        description="Infer a schema from reference DATA, with margins, and write it as YAML "
+        "for review. Refuses to overwrite an existing file unless --force.",
+    )
+    infer.add_argument("data", metavar="DATA.csv", help="reference data")
+    infer.add_argument("--out", required=True, metavar="SCHEMA.yaml", help="file to write")
+    infer.add_argument("--target", default=None, help="name of the label column, if any")
+    infer.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+                       help="share of the observed range added on each side "
+                       f"(default: {DEFAULT_MARGIN})")
+    infer.add_argument("--force", action="store_true", help="overwrite an existing file")
+    infer.set_defaults(func=run_infer_schema)
+
+    datasets = subparsers.add_parser("datasets", help="built-in data sets",
+                                     description="Work with the data sets the project ships.")
+    actions = datasets.add_subparsers(dest="datasets_action", metavar="ACTION")
+    export = actions.add_parser(
+        "export",
+        help="write a stratified train/test split as train.csv and test.csv",
+        description="Write a built-in data set, split (stratified on "
+        f"{TARGET!r}, seeded), as OUT/train.csv and OUT/test.csv.",
+    )
+    export.add_argument("name", choices=sorted(DATASETS), help="data set name")
+    export.add_argument("--out", default="data", metavar="DIR", help="folder (default: data)")
+    export.add_argument("--test-size", type=float, default=0.25,
+                        help="share of rows in the test set (default: 0.25)")
+    export.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    export.set_defaults(func=run_export)
+    datasets.set_defaults(func=lambda args: _usage(datasets))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Print the validation report; 0 when it passed, 1 when any check failed."""
+    schema = Schema.from_yaml(args.schema)
+    frame = read_csv(args.data)
+    report = validate(frame, schema)
+    if args.format == "json":
+        print(report.to_json())
+    elif args.format == "markdown":
+        print(report.to_markdown())
+    else:
+        print(report.to_table())
+    return 0 if report.ok else 1
+
+
+def run_infer_schema(args: argparse.Namespace) -> int:
+    """Write a schema inferred from the reference data, never clobbering one by accident."""
+    out = Path(args.out)
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a file name for the schema")
+    if out.exists() and not args.force:
+        raise InputError(f"{out}: already exists; use --force to overwrite it")
+    frame = read_csv(args.data)
+    schema = Schema.infer(frame, target=args.target, margin=args.margin)
+    schema.to_yaml(out)
+    print(f"wrote {out}: {len(schema.columns)} columns inferred from {len(frame)} rows")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export a built-in data set as train.csv and test.csv."""
+    train_path, test_path = export_dataset(args.name, args.out, test_size=args.test_size,
+                                           seed=args.seed)
+    print(f"wrote {train_path} and {test_path}")
+    return 0

@@ -74,10 +74,10 @@ def validate(df: pd.DataFrame, schema: Schema) -> ValidationReport:
     False
     >>> for failure in report.failures:
     ...     print(failure)
-    duplicate_rows: 1 duplicate rows, at most 0 allowed (e.g. 3)
-    missing [age]: 1 missing values, none allowed
-    range [age]: 1 values outside [0, 120] (e.g. 150.0)
-    range [score]: 1 values outside [0, 1] (e.g. 1.4)
+    duplicate_rows: 1 duplicate row, at most 0 allowed (e.g. 3)
+    missing [age]: 1 missing value, none allowed
+    range [age]: 1 value outside [0, 120] (e.g. 150.0)
+    range [score]: 1 value outside [0, 1] (e.g. 1.4)
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"validate: expected a pandas DataFrame, got {type(df).__name__}")
@@ -155,8 +155,8 @@ def _duplicate_rows(df: pd.DataFrame, limit: int) -> Failure | None:
     if count <= limit:
         return None
     labels = tuple(plain(i) for i in df.index[repeated.to_numpy()][:N_EXAMPLES])
-    return Failure("duplicate_rows", None, f"{count} duplicate rows, at most {limit} allowed",
-                   count, labels)
+    message = f"{_count(count, 'duplicate row')}, at most {limit} allowed"
+    return Failure("duplicate_rows", None, message, count, labels)
 
 
 def _check_column(values: pd.Series, column: ColumnSchema, out: _Collector) -> None:
@@ -195,6 +195,14 @@ def _one_number(value: Any) -> float:
         return np.nan
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _stat(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
 def _examples(values: pd.Series, mask: np.ndarray) -> tuple[Any, ...]:
     """Up to :data:`N_EXAMPLES` distinct offending values, as plain Python values."""
     shown: list[Any] = []
@@ -213,19 +221,20 @@ def _dtype(values: pd.Series, present: np.ndarray, numbers: np.ndarray,
            column: ColumnSchema) -> Failure | None:
     if column.dtype == "bool":
         good = np.array([_is_boolish(v) for v in values], dtype=bool)
-        expected = "true/false values"
+        expected = "true/false"
     else:
         with np.errstate(invalid="ignore"):
             good = np.isfinite(numbers)
             if column.dtype == "integer":
                 good &= np.floor(np.where(good, numbers, 0)) == np.where(good, numbers, 0)
-        expected = "whole numbers" if column.dtype == "integer" else "finite numbers"
+        expected = "a whole number" if column.dtype == "integer" else "a finite number"
     bad = present & ~good
     count = int(bad.sum())
     if not count:
         return None
     return Failure("dtype", column.name,
-                   f"{count} values are not {expected} (dtype {column.dtype!r} expected, "
+                   f"{_count(count, 'value')} that cannot be read as {expected} "
+                   f"(dtype {column.dtype!r} expected, "
                    f"found {values.dtype})", count, _examples(values, bad))
 
 
@@ -244,8 +253,8 @@ def _missing(present: np.ndarray, column: ColumnSchema) -> Failure | None:
     missing = int(n - present.sum())
     if not column.nullable:
         if missing:
-            return Failure("missing", column.name, f"{missing} missing values, none allowed",
-                           missing)
+            message = f"{_count(missing, 'missing value')}, none allowed"
+            return Failure("missing", column.name, message, missing)
         return None
     rate = missing / n if n else 0.0
     limit = column.max_missing_rate
@@ -272,9 +281,9 @@ def _range(values: pd.Series, present: np.ndarray, numbers: np.ndarray,
     count = int(outside.sum())
     if not count:
         return None
-    return Failure("range", column.name,
-                   f"{count} values outside {_interval(column.min, column.max)}{message_tail}",
-                   count, _examples(values, outside))
+    message = f"{_count(count, 'value')} outside {_interval(column.min, column.max)}"
+    return Failure("range", column.name, message + message_tail, count,
+                   _examples(values, outside))
 
 
 def _interval(low: float | None, high: float | None) -> str:
@@ -306,8 +315,8 @@ def _allowed(values: pd.Series, present: np.ndarray, column: ColumnSchema) -> Fa
     if not count:
         return None
     shown = ", ".join(map(repr, allowed[:8])) + (", ..." if len(allowed) > 8 else "")
-    return Failure("allowed", column.name, f"{count} values not in the allowed set {{{shown}}}",
-                   count, _examples(values, bad))
+    message = f"{_count(count, 'value')} not in the allowed set {{{shown}}}"
+    return Failure("allowed", column.name, message, count, _examples(values, bad))
 
 
 def _unique(values: pd.Series, present: np.ndarray, name: str) -> Failure | None:
@@ -319,8 +328,8 @@ def _unique(values: pd.Series, present: np.ndarray, name: str) -> Failure | None
     count = int(repeated.sum())
     if not count:
         return None
-    return Failure("unique", name, f"{count} rows repeat a value that should be unique", count,
-                   _examples(kept, repeated))
+    message = f"{_count(count, 'repeated value')} (values should be unique)"
+    return Failure("unique", name, message, count, _examples(kept, repeated))
 
 
 def _finite(numbers: np.ndarray) -> np.ndarray:
@@ -338,7 +347,8 @@ def _mean(numbers: np.ndarray, column: ColumnSchema) -> Failure | None:
     high = np.inf if column.mean_max is None else column.mean_max
     if low <= mean <= high:
         return None
-    return Failure("mean", column.name, f"mean {mean:.6g} outside {bounds}", None, (mean,))
+    return Failure("mean", column.name, f"mean {mean:.6g} outside {bounds}", None,
+                   (_stat(mean),))
 
 
 def _std(numbers: np.ndarray, column: ColumnSchema) -> Failure | None:
@@ -351,4 +361,4 @@ def _std(numbers: np.ndarray, column: ColumnSchema) -> Failure | None:
         return None
     return Failure("std", column.name,
                    f"standard deviation {std:.6g} above the maximum {column.std_max}", None,
-                   (std,))
+                   (_stat(std),))

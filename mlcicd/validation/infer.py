@@ -14,6 +14,12 @@ commit it. The rules, for each column of the reference data:
   side (by ``margin`` times the value when the column is constant), never crossing
   zero when the reference did not (non-negative data stays non-negative), rounded
   outwards (to whole numbers for integer columns, to 6 significant digits otherwise).
+  The default margin, half the observed width, is wide on purpose: the extremes of a
+  fresh sample from a long-tailed distribution often pass the reference's. Inferring
+  from the training part of 20 seeded breast-cancer splits and validating the test
+  part, a 10 % margin flagged all 20 test sets, a 50 % margin one. The range rule is
+  there to catch gross errors (a sign, a unit, a sentinel such as -999); shifts are
+  the mean and spread rules' job.
 * **statistics** (numeric columns with at least two values): the mean may move by
   ``mean_tolerance`` reference standard deviations either way, and the standard
   deviation may grow to ``std_factor`` times its reference value.
@@ -39,7 +45,10 @@ from mlcicd.errors import InputError
 from mlcicd.validation.report import plain
 from mlcicd.validation.schema import ColumnSchema, Schema
 
-__all__ = ["infer_schema"]
+__all__ = ["DEFAULT_MARGIN", "infer_schema"]
+
+#: Share of the observed range added on each side of it (see the module notes).
+DEFAULT_MARGIN = 0.5
 
 _DIGITS = 6
 
@@ -48,7 +57,7 @@ def infer_schema(
     df: pd.DataFrame,
     *,
     target: str | None = None,
-    margin: float = 0.1,
+    margin: float = DEFAULT_MARGIN,
     mean_tolerance: float = 0.5,
     std_factor: float = 2.0,
     max_categories: int = 20,
@@ -76,7 +85,7 @@ def infer_schema(
     >>> df = pd.DataFrame({"age": [20, 30, 40, 50], "city": ["a", "b", "a", "b"]})
     >>> schema = infer_schema(df)
     >>> schema["age"].to_dict()
-    {'dtype': 'integer', 'nullable': False, 'min': 17, 'max': 53, 'mean_min': 28.5, \
+    {'dtype': 'integer', 'nullable': False, 'min': 5, 'max': 65, 'mean_min': 28.5, \
 'mean_max': 41.5, 'std_max': 25.8199}
     >>> schema["city"].allowed
     ('a', 'b')

@@ -262,7 +262,7 @@ class Schema:
         df: Any,
         *,
         target: str | None = None,
-        margin: float = 0.1,
+        margin: float = 0.5,
         mean_tolerance: float = 0.5,
         std_factor: float = 2.0,
         max_categories: int = 20,
@@ -271,7 +271,7 @@ class Schema:
 
         >>> import pandas as pd
         >>> Schema.infer(pd.DataFrame({"x": [1.0, 2.0, 3.0]}))["x"].min
-        0.8
+        0.0
         """
         from mlcicd.validation.infer import infer_schema  # infer builds on this module
 
