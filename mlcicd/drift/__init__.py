@@ -1,0 +1,1 @@
+"""Drift: simulate it, detect it, and act on it."""

@@ -1,0 +1,264 @@
+"""Simulated drift: a two-feature problem whose inputs, rule or label balance move.
+
+The reference world (drift level 0): two features ``x1, x2`` drawn independently from a
+standard normal distribution, and a fixed labelling rule, ``target = 1`` when
+``x2 > x1`` (half the points on each side). A drift level in [0, 1] then moves one
+thing at a time:
+
+``"covariate"``
+    The inputs move, the rule does not: both means shift by ``2.5 * level`` along the
+    class boundary and both spreads grow by a factor ``1 + 0.5 * level``. Small levels
+    stay where the model has seen data and hurt little; large levels push most points
+    into a region never seen in training, where a tree model can only guess.
+``"concept"``
+    The inputs stay, the rule moves: the class boundary turns by ``level * 90`` degrees
+    about the origin, so a share ``level / 2`` of the points change label.
+``"prior"``
+    The label balance moves: the share of label 1 goes from 0.5 to ``0.5 + 0.4 * level``
+    while each class keeps its own input distribution (label shift).
+
+:func:`drift_stream` strings the same worlds along time (abrupt or gradual drift after a
+given row) and :func:`accuracy_under_drift` scores a model at several drift levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcicd.errors import InputError
+
+__all__ = [
+    "FEATURES",
+    "KINDS",
+    "DESCRIPTIONS",
+    "labelling_rule",
+    "make_drifted",
+    "reference_data",
+    "covariate_drift",
+    "concept_drift",
+    "prior_shift",
+    "drift_stream",
+    "stream_levels",
+    "accuracy_under_drift",
+]
+
+FEATURES = ("x1", "x2")
+TARGET = "target"
+KINDS = ("covariate", "concept", "prior")
+MODES = ("abrupt", "gradual")
+DESCRIPTIONS = {
+    "covariate": "feature means shift by 2.5*level along the boundary, spreads grow by "
+    "1+0.5*level; the labelling rule is unchanged",
+    "concept": "features unchanged; the class boundary turns by level*90 degrees",
+    "prior": "share of label 1 goes from 0.5 to 0.5+0.4*level; each class keeps its inputs",
+}
+MEAN_SHIFT, SPREAD_GROWTH, MAX_TURN, MAX_PRIOR_GAIN = 2.5, 0.5, np.pi / 2, 0.4
+
+
+def labelling_rule(X: Any, level: float | np.ndarray = 0.0) -> np.ndarray:
+    """The label of each point: 1 above the class boundary, 0 below.
+
+    At ``level`` 0 the boundary is the line ``x2 = x1``; a concept-drift level turns it
+    by ``level * 90`` degrees.
+
+    >>> labelling_rule(pd.DataFrame({"x1": [0.0, 1.0], "x2": [1.0, 0.0]}))
+    array([1, 0])
+    """
+    values = np.asarray(X[list(FEATURES)] if isinstance(X, pd.DataFrame) else X, dtype=float)
+    angle = MAX_TURN * np.asarray(level, dtype=float)
+    normal_x1 = -np.cos(angle) - np.sin(angle)
+    normal_x2 = np.cos(angle) - np.sin(angle)
+    return (values[:, 0] * normal_x1 + values[:, 1] * normal_x2 > 0).astype(int)
+
+
+def make_drifted(
+    kind: str = "covariate", level: float = 0.0, n: int = 1000, seed: int = 0
+) -> tuple[pd.DataFrame, pd.Series]:
+    """``n`` labelled points of the world drifted by ``level`` in the given ``kind``.
+
+    Returns the features (columns ``x1``, ``x2``) and the labels (``target``, 0 or 1).
+    See the module documentation for what each kind moves.
+
+    >>> X, y = make_drifted("covariate", level=1.0, n=2000, seed=0)
+    >>> round(float(X["x1"].mean()), 1), round(float(X["x1"].std()), 1)
+    (2.5, 1.5)
+    """
+    _check_kind(kind)
+    _check_level(level, "level")
+    n = _check_size(n, "n")
+    return _generate(kind, np.full(n, float(level)), np.random.default_rng(seed))
+
+
+def reference_data(n: int = 1000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """The undrifted world (level 0), to train the model on."""
+    return make_drifted("covariate", 0.0, n, seed)
+
+
+def covariate_drift(level: float, n: int = 1000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Inputs move, rule unchanged; see :func:`make_drifted`."""
+    return make_drifted("covariate", level, n, seed)
+
+
+def concept_drift(level: float, n: int = 1000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Rule moves, inputs unchanged; see :func:`make_drifted`."""
+    return make_drifted("concept", level, n, seed)
+
+
+def prior_shift(level: float, n: int = 1000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Label balance moves, each class's inputs unchanged; see :func:`make_drifted`."""
+    return make_drifted("prior", level, n, seed)
+
+
+def drift_stream(
+    n: int,
+    drift_at: int,
+    *,
+    kind: str = "covariate",
+    mode: str = "abrupt",
+    width: int = 1,
+    level: float = 1.0,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A stream of ``n`` points, undrifted before row ``drift_at`` and drifted after.
+
+    ``mode="abrupt"`` jumps to ``level`` at row ``drift_at``; ``mode="gradual"`` climbs
+    linearly from 0 to ``level`` over the next ``width`` rows. The rows are indexed by
+    time step ``t``; :func:`stream_levels` gives the drift level of each row.
+
+    >>> X, y = drift_stream(100, 50, kind="covariate", mode="abrupt", seed=0)
+    >>> bool(X["x1"].iloc[:50].mean() < 1 < X["x1"].iloc[50:].mean())
+    True
+    """
+    _check_kind(kind)
+    levels = stream_levels(n, drift_at, mode=mode, width=width, level=level)
+    X, y = _generate(kind, levels, np.random.default_rng(seed))
+    X.index.name = y.index.name = "t"
+    return X, y
+
+
+def stream_levels(
+    n: int, drift_at: int, *, mode: str = "abrupt", width: int = 1, level: float = 1.0
+) -> np.ndarray:
+    """The drift level of each row of :func:`drift_stream`.
+
+    >>> stream_levels(6, 2, mode="gradual", width=4)
+    array([0.  , 0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    n = _check_size(n, "n")
+    _check_level(level, "level")
+    if isinstance(drift_at, bool) or not isinstance(drift_at, int | np.integer):
+        raise InputError(f"drift_at must be an integer row number, got {drift_at!r}")
+    if not 0 <= drift_at <= n:
+        raise InputError(f"drift_at must be between 0 and n={n}, got {drift_at}")
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    width = _check_size(width, "width")
+    steps = np.arange(n) - drift_at
+    if mode == "abrupt":
+        return np.where(steps >= 0, float(level), 0.0)
+    return float(level) * np.clip((steps + 1) / width, 0.0, 1.0)
+
+
+def accuracy_under_drift(
+    model: Any,
+    kind: str | Sequence[str],
+    levels: Iterable[float],
+    n: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Score a fitted ``model`` on fresh test sets drifted further and further.
+
+    Parameters
+    ----------
+    model : fitted classifier with ``predict``
+        Trained on the undrifted world, e.g. on :func:`reference_data`.
+    kind : str or sequence of str
+        One or several of :data:`KINDS`.
+    levels : iterable of float in [0, 1]
+    n : int
+        Test points per level. ``seed`` makes the test sets reproducible; every level
+        uses the same underlying random draws, so the curve is smooth.
+
+    Returns
+    -------
+    DataFrame
+        One row per kind and level: ``kind``, ``level``, ``accuracy``,
+        ``positive_share`` (true labels) and ``predicted_positive_share``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = reference_data(500, seed=0)
+    >>> model = LogisticRegression().fit(X, y)
+    >>> table = accuracy_under_drift(model, "concept", [0.0, 1.0], n=1000)
+    >>> table["accuracy"].round(1).tolist()
+    [1.0, 0.5]
+    """
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    for name in kinds:
+        _check_kind(name)
+    levels = [float(level) for level in levels]
+    for level in levels:
+        _check_level(level, "levels")
+    rows = []
+    for name in kinds:
+        for level in levels:
+            X, y = make_drifted(name, level, n, seed)
+            predicted = np.asarray(model.predict(X))
+            rows.append(
+                {
+                    "kind": name,
+                    "level": level,
+                    "accuracy": float(np.mean(predicted == y.to_numpy())),
+                    "positive_share": float(y.mean()),
+                    "predicted_positive_share": float(np.mean(predicted == 1)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _generate(
+    kind: str, levels: np.ndarray, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.Series]:
+    n = levels.size
+    points = rng.normal(size=(n, 2))
+    uniforms = rng.random(n)
+    if kind == "covariate":
+        shift = MEAN_SHIFT * levels[:, None]
+        points = shift + (1.0 + SPREAD_GROWTH * levels[:, None]) * points
+        labels = labelling_rule(points)
+    elif kind == "concept":
+        labels = labelling_rule(points, levels)
+    else:
+        wanted = (uniforms < 0.5 + MAX_PRIOR_GAIN * levels).astype(int)
+        # Swapping x1 and x2 mirrors a point across the boundary x2 = x1: the standard
+        # normal is symmetric about that line, so each class keeps its distribution.
+        wrong_side = labelling_rule(points) != wanted
+        points[wrong_side] = points[wrong_side][:, ::-1]
+        labels = wanted
+    X = pd.DataFrame(points, columns=list(FEATURES))
+    return X, pd.Series(labels, name=TARGET, index=X.index)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def _check_level(level: float, name: str) -> None:
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number in [0, 1], got {level!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"{name} must be in [0, 1], got {level!r}")
+
+
+def _check_size(n: int, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise InputError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
