@@ -1,0 +1,219 @@
+"""Statistics of an A/B test on conversions: z-test, effect size, power, sample ratio.
+
+Notes
+-----
+Two-proportion z-test: with pooled rate ``p = (x_a + x_b) / (n_a + n_b)``,
+``z = (p_b - p_a) / sqrt(p (1 - p) (1/n_a + 1/n_b))``; the confidence interval of
+``p_b - p_a`` uses the unpooled standard error. Cohen's ``h = 2 asin sqrt(p_b) -
+2 asin sqrt(p_a)`` measures the effect on a scale where 0.2 is small and 0.5 medium.
+A sample-ratio mismatch (groups far from the planned split, chi-square test) means
+the assignment is broken and the result must not be trusted, whatever its p-value.
+
+References
+----------
+Kohavi, Tang and Xu, *Trustworthy Online Controlled Experiments*, Cambridge, 2020.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from mlcicd.deploy.hashing import stable_buckets
+from mlcicd.errors import InputError
+
+__all__ = [
+    "SampleRatioResult",
+    "TwoProportionResult",
+    "assign_groups",
+    "check_split",
+    "cohens_h",
+    "required_sample_size",
+    "sample_ratio_mismatch",
+    "simulate_ab",
+    "two_proportion_ztest",
+]
+
+
+def check_split(split: float | Sequence[float]) -> float:
+    """Share of group B from ``split`` (a float in (0, 1) or a pair summing to 1).
+
+    >>> check_split((0.7, 0.3))
+    0.3
+    >>> check_split((0.7, 0.4))
+    Traceback (most recent call last):
+    ...
+    mlcicd.errors.InputError: split must sum to 1, got 0.7 + 0.4 = 1.1
+    """
+    if isinstance(split, int | float | np.floating):
+        share = float(split)
+    else:
+        parts = [float(s) for s in split]
+        if len(parts) != 2:
+            raise InputError(f"split must be two shares (A, B), got {len(parts)}")
+        if abs(sum(parts) - 1.0) > 1e-9:
+            raise InputError(f"split must sum to 1, got {parts[0]:g} + {parts[1]:g} = "
+                             f"{sum(parts):g}")
+        share = parts[1]
+    if not 0.0 < share < 1.0:
+        raise InputError(f"the share of group B must be strictly between 0 and 1, got {share:g}")
+    return share
+
+
+def assign_groups(user_ids: Sequence[object], split: float | Sequence[float] = 0.5,
+                  salt: str = "ab-test") -> np.ndarray:
+    """Sticky "A"/"B" group of each user: bucket < share of B means B.
+
+    >>> assign_groups(["u1", "u2", "u3", "u1"]).tolist()[0] == assign_groups(["u1"])[0]
+    True
+    """
+    share_b = check_split(split)
+    return np.where(stable_buckets(user_ids, salt) < share_b, "B", "A")
+
+
+@dataclass(frozen=True)
+class TwoProportionResult:
+    """Two-proportion z-test of ``p_b - p_a`` (scipy.stats style result)."""
+
+    statistic: float
+    pvalue: float
+    p_a: float
+    p_b: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    n_a: int
+    n_b: int
+
+
+def two_proportion_ztest(successes_a: int, n_a: int, successes_b: int, n_b: int, *,
+                         confidence: float = 0.95) -> TwoProportionResult:
+    """Two-sided z-test that two success rates are equal, with a CI of their difference.
+
+    Examples
+    --------
+    >>> r = two_proportion_ztest(100, 1000, 130, 1000)
+    >>> round(r.diff, 3), round(r.statistic, 2), round(r.pvalue, 3)
+    (0.03, 2.10, 0.036)
+    >>> round(r.ci_low, 4), round(r.ci_high, 4)
+    (0.0021, 0.0579)
+    """
+    for name, n in (("n_a", n_a), ("n_b", n_b)):
+        if int(n) <= 0:
+            raise InputError(f"{name} must be positive, got {n}")
+    for name, x, n in (("successes_a", successes_a, n_a), ("successes_b", successes_b, n_b)):
+        if not 0 <= int(x) <= int(n):
+            raise InputError(f"{name} must be between 0 and its group size {n}, got {x}")
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"confidence must be in (0, 1), got {confidence}")
+    p_a, p_b = successes_a / n_a, successes_b / n_b
+    pooled = (successes_a + successes_b) / (n_a + n_b)
+    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    diff = p_b - p_a
+    if se_pooled == 0:
+        z, p = 0.0, 1.0
+    else:
+        z = diff / se_pooled
+        p = float(2 * stats.norm.sf(abs(z)))
+    se = math.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
+    half = float(stats.norm.ppf(0.5 + confidence / 2)) * se
+    return TwoProportionResult(float(z), p, p_a, p_b, diff, diff - half, diff + half,
+                               confidence, int(n_a), int(n_b))
+
+
+def cohens_h(p_a: float, p_b: float) -> float:
+    """Cohen's h effect size of two proportions (B relative to A).
+
+    >>> round(cohens_h(0.10, 0.13), 3)
+    0.094
+    """
+    for name, p in (("p_a", p_a), ("p_b", p_b)):
+        if not 0.0 <= p <= 1.0:
+            raise InputError(f"{name} must be a proportion in [0, 1], got {p}")
+    return 2 * math.asin(math.sqrt(p_b)) - 2 * math.asin(math.sqrt(p_a))
+
+
+def required_sample_size(p_a: float, p_b: float, *, alpha: float = 0.05, power: float = 0.8,
+                         ratio: float = 1.0) -> int:
+    """Users needed in group A to detect ``p_a -> p_b`` (group B gets ``ratio`` times as many).
+
+    Two-sided test at level ``alpha`` with the given ``power`` (normal approximation).
+
+    >>> required_sample_size(0.10, 0.12)
+    3841
+    """
+    if not (0 < p_a < 1 and 0 < p_b < 1):
+        raise InputError(f"p_a and p_b must be in (0, 1), got {p_a}, {p_b}")
+    if p_a == p_b:
+        raise InputError("p_a and p_b are equal: no sample size detects a zero difference")
+    if not 0 < alpha < 1 or not 0 < power < 1:
+        raise InputError(f"alpha and power must be in (0, 1), got {alpha}, {power}")
+    if not ratio > 0:
+        raise InputError(f"ratio must be positive, got {ratio}")
+    z_a = stats.norm.ppf(1 - alpha / 2)
+    z_b = stats.norm.ppf(power)
+    p_bar = (p_a + ratio * p_b) / (1 + ratio)
+    null = z_a * math.sqrt(p_bar * (1 - p_bar) * (1 + 1 / ratio))
+    alt = z_b * math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b) / ratio)
+    return math.ceil((null + alt) ** 2 / (p_b - p_a) ** 2)
+
+
+@dataclass(frozen=True)
+class SampleRatioResult:
+    """Chi-square goodness-of-fit of the group sizes against the planned split."""
+
+    statistic: float
+    pvalue: float
+    observed: tuple[int, int]
+    expected: tuple[float, float]
+    mismatch: bool
+
+
+def sample_ratio_mismatch(n_a: int, n_b: int, split: float | Sequence[float] = 0.5, *,
+                          alpha: float = 0.001) -> SampleRatioResult:
+    """Are the group sizes consistent with the planned split? (scipy.stats.chisquare)
+
+    A small ``alpha`` is usual: a mismatch is a bug alarm, not a discovery.
+
+    >>> sample_ratio_mismatch(5000, 5100).mismatch
+    False
+    >>> sample_ratio_mismatch(5000, 5600).mismatch
+    True
+    """
+    share_b = check_split(split)
+    total = int(n_a) + int(n_b)
+    if total <= 0 or n_a < 0 or n_b < 0:
+        raise InputError(f"group sizes must be >= 0 with a positive total, got {n_a}, {n_b}")
+    expected = (total * (1 - share_b), total * share_b)
+    res = stats.chisquare([n_a, n_b], f_exp=expected)
+    return SampleRatioResult(float(res.statistic), float(res.pvalue), (int(n_a), int(n_b)),
+                             expected, bool(res.pvalue < alpha))
+
+
+def simulate_ab(n_users: int, p_a: float, p_b: float, split: float | Sequence[float] = 0.5,
+                seed: int = 0, salt: str = "ab-test") -> pd.DataFrame:
+    """Seeded simulation of users, their sticky group and whether they converted.
+
+    Examples
+    --------
+    >>> df = simulate_ab(1000, 0.10, 0.12, seed=1)
+    >>> list(df.columns), len(df)
+    (['user_id', 'group', 'converted'], 1000)
+    >>> df.equals(simulate_ab(1000, 0.10, 0.12, seed=1))
+    True
+    """
+    if int(n_users) < 2:
+        raise InputError(f"n_users must be at least 2, got {n_users}")
+    cohens_h(p_a, p_b)  # validates the two rates
+    users = [f"user-{i:07d}" for i in range(int(n_users))]
+    groups = assign_groups(users, split, salt)
+    rng = np.random.default_rng(seed)
+    rate = np.where(groups == "B", p_b, p_a)
+    converted = rng.random(len(users)) < rate
+    return pd.DataFrame({"user_id": users, "group": groups, "converted": converted})

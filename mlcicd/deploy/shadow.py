@@ -1,0 +1,314 @@
+"""Shadow release: the candidate sees every request, users only see production's answer.
+
+Each request is answered by the production slot as usual; a copy of it is handed to
+a small bounded thread pool that asks the shadow model, off the request path. The
+user's answer never waits for the shadow: a shadow that raises is counted as an
+error, one that is slow is counted as late, and when the pool's queue is full the
+copy is dropped and counted. Once labels arrive, both models are compared on the
+same requests, and promotion needs a minimum sample and a paired test (exact
+McNemar, :func:`mlcicd.stats.mcnemar_test`) that shows a real gain.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcicd.deploy.base import Release, as_model_version, live_slot_of
+from mlcicd.deploy.router import ModelVersion, Router
+from mlcicd.errors import InputError
+from mlcicd.stats import McNemarResult, mcnemar_test
+
+__all__ = ["ShadowRelease", "ShadowReport"]
+
+
+@dataclass(frozen=True)
+class ShadowReport:
+    """Production and shadow compared on the same requests.
+
+    ``agreement`` is over requests both answered; accuracies and the McNemar test
+    over those that also have a label. ``decision`` is ``"promote"``, ``"keep"``
+    (no significant gain) or ``"wait"`` (fewer than ``min_samples`` labelled pairs).
+    """
+
+    production_version: str
+    shadow_version: str
+    requests: int
+    compared: int
+    agreement: float
+    labelled: int
+    production_accuracy: float
+    shadow_accuracy: float
+    production_p50_ms: float
+    production_p99_ms: float
+    shadow_p50_ms: float
+    shadow_p99_ms: float
+    shadow_errors: int
+    late: int
+    dropped: int
+    mcnemar: McNemarResult | None
+    decision: str
+    reason: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """Side by side: accuracy and latency of production and shadow."""
+        return pd.DataFrame({
+            "production": [self.production_version, self.production_accuracy,
+                           self.production_p50_ms, self.production_p99_ms],
+            "shadow": [self.shadow_version, self.shadow_accuracy, self.shadow_p50_ms,
+                       self.shadow_p99_ms],
+        }, index=["version", "accuracy", "p50_ms", "p99_ms"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+class ShadowRelease(Release):
+    """Mirror production traffic to a candidate and compare, without users noticing.
+
+    Parameters
+    ----------
+    router : Router
+        Exactly one live slot (production) and an idle ``shadow_slot``.
+    candidate : ModelVersion or path
+    shadow_slot : str, default "shadow"
+    max_workers : int, default 2
+        Threads asking the shadow model.
+    max_pending : int, default 64
+        Mirrored calls allowed to wait or run at once; beyond that they are dropped.
+    timeout_s : float, default 1.0
+        A shadow answer arriving later than this after the request is counted as late
+        and left out of the comparison.
+    min_samples : int, default 200
+        Labelled pairs needed before a promotion can be recommended.
+    alpha : float, default 0.05
+        Level of the McNemar test.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.dummy import DummyClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(600, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> weak = ModelVersion(DummyClassifier().fit(X, y), "v1")
+    >>> strong = ModelVersion(LogisticRegression().fit(X, y), "v2")
+    >>> router = Router({"live": weak, "shadow": None})
+    >>> release = ShadowRelease(router, strong, min_samples=100).run(X, y)
+    >>> release.report_.decision, router.live_versions()
+    ('promote', {'live': 'v1'})
+    >>> release.promote(); router.live_versions()
+    {'shadow': 'v2'}
+    """
+
+    def __init__(self, router: Router, candidate: ModelVersion | str | Path, *,
+                 shadow_slot: str = "shadow", max_workers: int = 2, max_pending: int = 64,
+                 timeout_s: float = 1.0, min_samples: int = 200, alpha: float = 0.05) -> None:
+        super().__init__(router)
+        router.version_of(shadow_slot)  # InputError for an unknown slot
+        self.production_slot = live_slot_of(router)
+        if shadow_slot == self.production_slot:
+            raise InputError(f"shadow slot {shadow_slot!r} is the live slot; pick an idle one")
+        for name, value in (("max_workers", max_workers), ("max_pending", max_pending),
+                            ("min_samples", min_samples)):
+            if int(value) < 1:
+                raise InputError(f"{name} must be >= 1, got {value}")
+        if not timeout_s > 0:
+            raise InputError(f"timeout_s must be positive, got {timeout_s}")
+        if not 0 < alpha < 1:
+            raise InputError(f"alpha must be in (0, 1), got {alpha}")
+        self.candidate = candidate
+        self.shadow_slot = shadow_slot
+        self.max_workers = int(max_workers)
+        self.max_pending = int(max_pending)
+        self.timeout_s = float(timeout_s)
+        self.min_samples = int(min_samples)
+        self.alpha = float(alpha)
+        self.report_: ShadowReport | None = None
+        self.dropped_ = 0
+        self.late_ = 0
+        self._pending = 0
+        self._results: dict[int, tuple[Any, str | None, float]] = {}
+        self._cond = threading.Condition()
+        self._executor: ThreadPoolExecutor | None = None
+        self._first_request = 0
+
+    # --------------------------------------------------------------- actions
+    def start(self) -> ShadowRelease:
+        """Load the candidate into the shadow slot and start mirroring requests to it."""
+        if self.status_ != "ready":
+            raise InputError(f"this shadow release has already started (status {self.status_})")
+        model = as_model_version(self.candidate)
+        self.router.deploy(self.shadow_slot, model)
+        self.candidate = model
+        self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="shadow")
+        self._first_request = self.router.n_requests
+        self.router.mirror = self._mirror
+        self.status_ = "running"
+        self._record("start", f"mirroring to {model.version}")
+        return self
+
+    def stop(self) -> None:
+        """Stop mirroring; shadow calls still running finish in the background."""
+        if self.router.mirror == self._mirror:
+            self.router.mirror = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._cond:
+            self._pending = 0
+            self._cond.notify_all()
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait up to ``timeout`` seconds for queued shadow calls; True when none is left."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+    def promote(self, *, force: bool = False) -> None:
+        """Send all traffic to the shadow model (needs a ``"promote"`` report unless forced)."""
+        if self.status_ != "running":
+            raise InputError(f"the shadow release is not running (status {self.status_})")
+        report = self.report()
+        if not force and report.decision != "promote":
+            raise InputError(f"shadow not promoted: {report.reason}")
+        self.stop()
+        self.router.switch(self.shadow_slot)
+        self.status_ = "promoted"
+        self._record("promote", report.reason)
+
+    def rollback(self) -> None:
+        """Stop shadowing, or undo a promotion: all traffic back to production."""
+        if self.status_ == "running":
+            self.stop()
+        elif self.status_ == "promoted":
+            self.router.switch(self.production_slot)
+        else:
+            raise InputError(f"nothing to roll back (status {self.status_})")
+        self.status_ = "rolled_back"
+        self._record("rollback", f"production {self.production_slot} serves everything")
+
+    # ------------------------------------------------------------- mirroring
+    def _mirror(self, request_ids: np.ndarray, X: Any) -> None:
+        with self._cond:
+            if self._pending >= self.max_pending or self._executor is None:
+                self.dropped_ += len(request_ids)
+                return
+            self._pending += 1
+        rows = X.copy() if isinstance(X, pd.DataFrame) else np.array(X, copy=True)
+        try:
+            self._executor.submit(self._call, request_ids.copy(), rows, time.perf_counter())
+        except RuntimeError:  # the pool was shut down meanwhile
+            with self._cond:
+                self._pending = max(self._pending - 1, 0)
+                self.dropped_ += len(request_ids)
+                self._cond.notify_all()
+
+    def _call(self, request_ids: np.ndarray, rows: Any, submitted: float) -> None:
+        model = self.candidate
+        assert isinstance(model, ModelVersion)
+        start = time.perf_counter()
+        try:
+            preds: list[Any] = np.asarray(model.model.predict(rows)).tolist()
+            if len(preds) != len(request_ids):
+                raise ValueError(f"{len(preds)} predictions for {len(request_ids)} rows")
+            error = None
+        except Exception as exc:
+            preds, error = [None] * len(request_ids), f"{type(exc).__name__}: {exc}"
+        done = time.perf_counter()
+        per_row = (done - start) / len(request_ids)
+        with self._cond:
+            self._pending = max(self._pending - 1, 0)
+            if done - submitted > self.timeout_s:
+                self.late_ += len(request_ids)
+            else:
+                for rid, p in zip(request_ids.tolist(), preds, strict=True):
+                    self._results[rid] = (p, error, per_row)
+            self._cond.notify_all()
+
+    # -------------------------------------------------------------- analysis
+    def report(self) -> ShadowReport:
+        """Compare production and shadow on the requests seen so far."""
+        events = self.router.events_frame(self._first_request)
+        events = events[events["answered"] & (events["slot"] == self.production_slot)]
+        with self._cond:
+            results = dict(self._results)
+            dropped, late = self.dropped_, self.late_
+        shadow = pd.DataFrame.from_dict(results, orient="index",
+                                        columns=["shadow_prediction", "shadow_error", "shadow_s"])
+        both = events.join(shadow, on="request_id", how="inner")
+        ok = both[both["error"].isna() & both["shadow_error"].isna()]
+        agree = [a == b for a, b in zip(ok["prediction"], ok["shadow_prediction"], strict=True)]
+        lab = ok[ok["label"].notna()]
+        y = lab["label"].tolist()
+        acc_p = _accuracy(y, lab["prediction"].tolist())
+        acc_s = _accuracy(y, lab["shadow_prediction"].tolist())
+        test = None
+        if len(lab) >= self.min_samples:
+            test = mcnemar_test(y, lab["prediction"].tolist(), lab["shadow_prediction"].tolist())
+        decision, reason = self._decide(len(lab), acc_p, acc_s, test)
+        return self._remember(ShadowReport(
+            production_version=str(self.router.version_of(self.production_slot)),
+            shadow_version=str(self.router.version_of(self.shadow_slot)),
+            requests=len(events), compared=len(ok),
+            agreement=float(np.mean(agree)) if agree else float("nan"),
+            labelled=len(lab), production_accuracy=acc_p, shadow_accuracy=acc_s,
+            production_p50_ms=_pct(both["latency_s"], 50), production_p99_ms=_pct(
+                both["latency_s"], 99), shadow_p50_ms=_pct(both["shadow_s"], 50),
+            shadow_p99_ms=_pct(both["shadow_s"], 99),
+            shadow_errors=int(both["shadow_error"].notna().sum()), late=late, dropped=dropped,
+            mcnemar=test, decision=decision, reason=reason))
+
+    def _remember(self, report: ShadowReport) -> ShadowReport:
+        self.report_ = report
+        return report
+
+    def _decide(self, n: int, acc_p: float, acc_s: float,
+                test: McNemarResult | None) -> tuple[str, str]:
+        if test is None:
+            return "wait", f"{n}/{self.min_samples} labelled requests compared so far"
+        gain = acc_s - acc_p
+        if test.pvalue < self.alpha and test.b_only_correct > test.a_only_correct:
+            return "promote", (f"shadow accuracy {acc_s:.3f} vs {acc_p:.3f} (+{gain:.3f}), "
+                               f"McNemar p = {test.pvalue:.3g} < {self.alpha:g} on {n} requests")
+        return "keep", (f"no significant gain: shadow {acc_s:.3f} vs production {acc_p:.3f}, "
+                        f"McNemar p = {test.pvalue:.3g} on {n} requests")
+
+    # ------------------------------------------------------------ automation
+    def run(self, X: Any, y: Sequence[Any] | None = None, keys: Sequence[object] | None = None,
+            *, batch_size: int = 50, drain_timeout: float = 10.0) -> ShadowRelease:
+        """Route a labelled stream through production while shadowing it; sets ``report_``."""
+        n = len(X)
+        if y is not None and len(y) != n:
+            raise InputError(f"got {len(y)} labels for {n} rows")
+        if keys is not None and len(keys) != n:
+            raise InputError(f"got {len(keys)} keys for {n} rows")
+        if int(batch_size) < 1:
+            raise InputError(f"batch_size must be >= 1, got {batch_size}")
+        if self.status_ == "ready":
+            self.start()
+        key_list = [f"row-{i}" for i in range(n)] if keys is None else list(keys)
+        for lo in range(0, n, int(batch_size)):
+            hi = min(lo + int(batch_size), n)
+            rows = X.iloc[lo:hi] if isinstance(X, pd.DataFrame) else np.asarray(X)[lo:hi]
+            answer = self.router.route_batch(rows, key_list[lo:hi])
+            if y is not None:
+                self.router.record_labels(answer.request_ids, np.asarray(y)[lo:hi].tolist())
+        self.drain(drain_timeout)
+        self.report()
+        return self
+
+
+def _accuracy(y: list[Any], pred: list[Any]) -> float:
+    return float(np.mean([a == b for a, b in zip(y, pred, strict=True)])) if y else float("nan")
+
+
+def _pct(seconds: pd.Series, q: float) -> float:
+    values = pd.to_numeric(seconds, errors="coerce").dropna().to_numpy(dtype=float)
+    return float(np.percentile(values, q) * 1000) if len(values) else float("nan")
