@@ -70,7 +70,9 @@ def test_compare_table_format_lists_every_metric(workspace, capsys):
 def test_compare_writes_the_report_to_a_file(workspace, tmp_path, capsys):
     out_file = tmp_path / "comment.md"
     assert _compare(workspace, "dummy", "--out", str(out_file), "--no-timing") == 1
-    assert capsys.readouterr().out == ""
+    log = capsys.readouterr().out
+    assert log.startswith(f"wrote {out_file}: Candidate fails: accuracy")
+    assert log.count("\n") == 1
     text = out_file.read_text(encoding="utf-8")
     assert text.startswith(MARKER) and "Prediction time" not in text
 

@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import binom, binomtest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
@@ -200,3 +202,19 @@ def test_multiclass_f1_is_the_macro_average():
 def test_bad_bootstrap_parameters_name_the_parameter(kwargs, named):
     with pytest.raises(InputError, match=named):
         bootstrap_diff_ci([1, 0], [1, 0], [1, 1], **kwargs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1), st.integers(0, 1)),
+             min_size=1, max_size=60),
+    st.integers(0, 2**32 - 1),
+)
+def test_any_paired_predictions_give_a_valid_pvalue_and_interval(rows, seed):
+    y, a, b = (np.array(column) for column in zip(*rows, strict=True))
+    test = mcnemar_test(y, a, b)
+    assert 0.0 < test.pvalue <= 1.0
+    assert test.a_only_correct + test.b_only_correct <= len(y)
+    ci = bootstrap_diff_ci(y, a, b, n_resamples=50, seed=seed)
+    assert -1.0 <= ci.low <= ci.high <= 1.0
+    assert -1.0 <= ci.estimate <= 1.0

@@ -91,7 +91,7 @@ def run_compare(args: argparse.Namespace) -> int:
         text += f"\n\n{report.verdict}\n"
     else:
         text = report.to_markdown(include_timing=not args.no_timing)
-    _emit(text, args.out)
+    _emit(text, args.out, summary=report.verdict)
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
@@ -114,12 +114,14 @@ def run_gate(args: argparse.Namespace) -> int:
         ) else "(no rule applied)"
         text += "\n" + "".join(f"skipped: {note}\n" for note in result.skipped)
         text += f"\nquality gate {'passed' if result.passed else 'FAILED'}\n"
-    _emit(text, args.out)
+    _emit(text, args.out, summary=f"quality gate {'passed' if result.passed else 'FAILED'}")
     return EXIT_OK if result.passed else EXIT_FAILED
 
 
-def _emit(text: str, out: str | None) -> None:
+def _emit(text: str, out: str | None, *, summary: str) -> None:
+    # With --out the log still says what happened, in one line.
     if out:
         atomic_write_text(out, text)
+        print(f"wrote {out}: {summary}")
     else:
         sys.stdout.write(text)
