@@ -144,17 +144,23 @@ def _row_count(n: int, schema: Schema) -> Failure | None:
     return None
 
 
-def _duplicate_rows(df: pd.DataFrame, limit: int) -> Failure | None:
+def duplicated_rows(df: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the rows that repeat an earlier row exactly (NaN equals NaN)."""
     if df.shape[1] == 0:
-        return None
+        return np.zeros(len(df), dtype=bool)
     try:
         repeated = df.duplicated(keep="first")
     except TypeError:  # unhashable cells: compare their text instead
         repeated = df.map(repr).duplicated(keep="first")
+    return repeated.to_numpy(dtype=bool)
+
+
+def _duplicate_rows(df: pd.DataFrame, limit: int) -> Failure | None:
+    repeated = duplicated_rows(df)
     count = int(repeated.sum())
     if count <= limit:
         return None
-    labels = tuple(plain(i) for i in df.index[repeated.to_numpy()][:N_EXAMPLES])
+    labels = tuple(plain(i) for i in df.index[repeated][:N_EXAMPLES])
     message = f"{_count(count, 'duplicate row')}, at most {limit} allowed"
     return Failure("duplicate_rows", None, message, count, labels)
 

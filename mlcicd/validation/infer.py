@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.errors import InputError
+from mlcicd.validation.checks import duplicated_rows
 from mlcicd.validation.report import plain
 from mlcicd.validation.schema import ColumnSchema, Schema
 
@@ -116,7 +117,7 @@ def infer_schema(
         columns=tuple(columns),
         min_rows=1,
         max_rows=None,
-        max_duplicate_rows=int(df.astype(str).duplicated().sum()),
+        max_duplicate_rows=int(duplicated_rows(df).sum()),
         allow_extra_columns=False,
         target=target,
     )
