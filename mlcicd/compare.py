@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,6 @@ class ComparisonReport:
     candidate_ms_per_1000: float | None = None
     baseline_label: str = "baseline"
     candidate_label: str = "candidate"
-    notes: list[str] = field(default_factory=list)
 
     @property
     def metric_names(self) -> list[str]:
@@ -189,7 +188,6 @@ class ComparisonReport:
                 "**Prediction time per 1,000 rows** (best of several runs): baseline "
                 f"{_ms(self.baseline_ms_per_1000)}, candidate {_ms(self.candidate_ms_per_1000)}."
             )
-        items += list(self.notes)
         return items
 
     def to_dict(self) -> dict[str, Any]:
@@ -274,6 +272,21 @@ def compare_models(
     Returns
     -------
     ComparisonReport
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from mlcicd.datasets import load_breast_cancer_frame, split_frame
+    >>> from mlcicd.training import TrainConfig, build_pipeline, split_xy
+    >>> train_df, test_df = split_frame(load_breast_cancer_frame(), seed=0)
+    >>> X, y = split_xy(train_df, "target")
+    >>> baseline = build_pipeline(TrainConfig(model="logistic_regression")).fit(X, y)
+    >>> candidate = DummyClassifier().fit(X, y)   # always says "benign"
+    >>> report = compare_models(baseline, candidate, test_df, n_resamples=200)
+    >>> report.passed, report.failures[:2]
+    (False, ['accuracy', 'precision'])
+    >>> print(report.to_markdown(include_timing=False).splitlines()[1])
+    ## Model check: candidate fails ❌
     """
     if isinstance(max_regression, bool) or not isinstance(max_regression, int | float) or not (
         0.0 <= max_regression <= 1.0
