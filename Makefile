@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: help venv book book-clean test test-fast lint labs bench pr-check clean
+.PHONY: help venv book book-clean test test-fast lint labs bench pr-check coverage clean
 
 help:
 	@echo "make book   build the book into _build/html"
@@ -16,6 +16,8 @@ help:
 	@echo "make lint   ruff"
 	@echo "make labs   run the full papermill matrix of the labs"
 	@echo "make bench  run the benchmark scripts in bench/"
+	@echo "make pr-check   the pull-request model check, locally: prints the PR comment"
+	@echo "make coverage   make test with a coverage report (coverage.xml, htmlcov/)"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -47,6 +49,15 @@ labs: $(STAMP)
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+# The pull-request model check (.github/workflows/model-check.yml runs the same script).
+# Override the candidate with e.g. PR_CHECK_CONFIG=my.yaml make pr-check
+pr-check: $(STAMP)
+	MLCICD=$(BIN)/mlcicd ci/pr_check.sh
+
+coverage: $(STAMP) lint book
+	$(BIN)/python -m pytest -n $(JOBS) --cov=mlcicd --cov-report=term --cov-report=xml --cov-report=html
+	$(BIN)/python -m coverage report --format=markdown > htmlcov/coverage.md
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis coverage.xml .coverage htmlcov

@@ -1,0 +1,313 @@
+"""The GitHub workflows: valid, secure, and calling only commands this repository has.
+
+Nothing here needs the network: the workflow schema is the one vendored inside
+check-jsonschema, and zizmor runs offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import subprocess
+import sys
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlcicd.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_DIR = ROOT / ".github" / "workflows"
+WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
+BIN = Path(sys.executable).parent
+
+EXPECTED = {"ci.yml", "notebooks.yml", "book.yml", "model-check.yml", "retrain.yml"}
+
+#: (workflow, job) -> the write permissions that job may hold; every other job reads only.
+WRITE_PERMISSIONS = {
+    ("book.yml", "deploy"): {"pages", "id-token"},
+    ("model-check.yml", "comment"): {"pull-requests"},
+    ("retrain.yml", "open-pr"): {"contents", "pull-requests"},
+}
+
+#: Shell basics a `run:` step may use besides make, mlcicd and the scripts under ci/.
+SHELL_BASICS = {"cat", "cp", "echo", "ls", "mkdir", "printf", "tee", "test", "true"}
+#: `python -m <module> <verb>` invocations a step may use.
+PYTHON_MODULES = {("pip", "install")}
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>.*)$")
+PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})$")
+VERSION_COMMENT = re.compile(r"^\s+# v\d+\.\d+\.\d+\s*$")
+SHELL_OPERATORS = {"&&", "||", ";", "|", "&"}
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def triggers(workflow: dict) -> dict:
+    # YAML 1.1 reads the key `on` as the boolean True.
+    on = workflow.get("on", workflow.get(True))
+    return {on: None} if isinstance(on, str) else dict(on)
+
+
+def steps(workflow: dict):
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+def run_steps() -> list:
+    return list(_run_steps())
+
+
+def _run_steps():
+    for path in WORKFLOWS:
+        for job_id, step in steps(load(path)):
+            if "run" in step:
+                yield pytest.param(step["run"], id=f"{path.name}:{job_id}:{step.get('name', '')}")
+
+
+def test_every_expected_workflow_exists():
+    assert EXPECTED - {path.name for path in WORKFLOWS} == set()
+
+
+def test_every_workflow_matches_the_github_schema():
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]
+        + [str(path) for path in WORKFLOWS],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_config_matches_its_schema():
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot"]
+        + [str(ROOT / ".github" / "dependabot.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_at_medium_severity_or_above():
+    result = subprocess.run(
+        [
+            str(BIN / "zizmor"),
+            "--offline",
+            "--no-ignores",
+            "--min-severity",
+            "medium",
+            "--format",
+            "json",
+            str(ROOT / ".github"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip(), result.stderr
+    findings = json.loads(result.stdout)
+    summary = [
+        (finding["ident"], finding["determinations"]["severity"], finding["desc"])
+        for finding in findings
+    ]
+    assert summary == []
+
+
+def test_every_action_is_pinned_to_a_commit_sha_with_its_version():
+    seen = 0
+    for path in WORKFLOWS:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = USES.match(line)
+            if not match:
+                continue
+            seen += 1
+            where = f"{path.name}:{number}"
+            assert PINNED.match(match["ref"]), f"{where}: not pinned to a 40-hex SHA: {line}"
+            assert VERSION_COMMENT.match(match["comment"]), f"{where}: no '# vX.Y.Z': {line}"
+    assert seen > 0
+
+
+def test_each_action_has_one_pin_across_all_workflows():
+    pins = defaultdict(set)
+    for path in WORKFLOWS:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = USES.match(line)
+            if match and (pinned := PINNED.match(match["ref"])):
+                pins[pinned["action"]].add((pinned["sha"], match["comment"].strip()))
+    assert {action: refs for action, refs in pins.items() if len(refs) > 1} == {}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_the_token_is_read_only_by_default(path):
+    workflow = load(path)
+    assert "permissions" in workflow, "top-level permissions missing"
+    assert workflow["permissions"] in ({}, {"contents": "read"})
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_write_permissions_only_in_the_jobs_that_need_them(path):
+    for job_id, job in load(path)["jobs"].items():
+        permissions = job.get("permissions", {})
+        assert isinstance(permissions, dict), f"{job_id}: permissions must be listed one by one"
+        writes = {scope for scope, level in permissions.items() if level == "write"}
+        assert writes == WRITE_PERMISSIONS.get((path.name, job_id), set()), job_id
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkout_never_keeps_the_token_on_disk(path):
+    for job_id, step in steps(load(path)):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False, job_id
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_superseded_runs_are_cancelled(path):
+    concurrency = load(path).get("concurrency")
+    assert isinstance(concurrency, dict) and concurrency.get("group"), "no concurrency group"
+    assert "cancel-in-progress" in concurrency
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_python_is_3_11_with_a_pip_cache_keyed_on_the_constraints(path):
+    setups = [s for _, s in steps(load(path)) if "actions/setup-python@" in s.get("uses", "")]
+    for setup in setups:
+        assert setup["with"] == {
+            "python-version": "3.11",
+            "cache": "pip",
+            "cache-dependency-path": "constraints.txt",
+        }
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_are_not_used_outside_the_jobs_that_need_them(path):
+    # This project's workflows need no secret beyond the automatic job token.
+    assert "secrets." not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("script", run_steps())
+def test_no_expression_inside_a_run_script(script):
+    # Untrusted event text (branch names, PR titles) reaches scripts only through env:.
+    assert "${{" not in script
+
+
+@pytest.mark.parametrize("script", run_steps())
+def test_every_run_step_calls_a_command_of_this_repository(script):
+    for command in shell_commands(script):
+        check_command(command)
+
+
+def test_ci_lints_and_tests_on_push_and_pull_request():
+    workflow = load(WORKFLOW_DIR / "ci.yml")
+    assert {"push", "pull_request"} <= set(triggers(workflow))
+    runs = [s["run"] for _, s in steps(workflow) if "run" in s]
+    assert "make lint" in runs and "make coverage" in runs
+    uploads = [s for _, s in steps(workflow) if "upload-artifact@" in s.get("uses", "")]
+    assert any("coverage.xml" in s["with"]["path"] for s in uploads)
+
+
+def test_labs_run_as_a_matrix_that_does_not_stop_at_the_first_failure():
+    job = load(WORKFLOW_DIR / "notebooks.yml")["jobs"]["run"]
+    assert job["strategy"]["fail-fast"] is False
+    assert any("mlcicd labs run" in s.get("run", "") for s in job["steps"])
+    assert any("upload-artifact@" in s.get("uses", "") for s in job["steps"])
+
+
+def test_book_is_deployed_to_pages_from_main_only():
+    workflow = load(WORKFLOW_DIR / "book.yml")
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["environment"]["name"] == "github-pages"
+    assert "refs/heads/main" in deploy["if"] and "pull_request" in deploy["if"]
+    assert any("deploy-pages@" in s.get("uses", "") for s in deploy["steps"])
+    assert not any("checkout@" in s.get("uses", "") for s in deploy["steps"])
+
+
+def test_model_check_runs_on_pull_requests_and_comments_once():
+    workflow = load(WORKFLOW_DIR / "model-check.yml")
+    assert "pull_request" in triggers(workflow)
+    assert "pull_request_target" not in triggers(workflow)
+    comment = workflow["jobs"]["comment"]
+    assert not any("checkout@" in s.get("uses", "") for s in comment["steps"])
+    script = next(s for s in comment["steps"] if "github-script@" in s.get("uses", ""))
+    assert script["env"]["MARKER"] == "<!-- mlcicd-model-check -->"
+    assert "updateComment" in script["with"]["script"]
+
+
+def test_retraining_runs_nightly_and_on_demand():
+    on = triggers(load(WORKFLOW_DIR / "retrain.yml"))
+    assert on["schedule"][0]["cron"]
+    assert on["workflow_dispatch"]["inputs"]
+
+
+def shell_commands(script: str) -> list[list[str]]:
+    """Split a `run:` script into simple commands (lists of words)."""
+    commands: list[list[str]] = []
+    for line in script.replace("\\\n", " ").splitlines():
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        current: list[str] = []
+        for token in lexer:
+            if token in SHELL_OPERATORS:
+                commands.append(current)
+                current = []
+            else:
+                current.append(token)
+        commands.append(current)
+    return [command for command in commands if command]
+
+
+def check_command(command: list[str]) -> None:
+    while command and re.match(r"^[A-Za-z_]\w*=", command[0]):
+        command = command[1:]  # leading VAR=value assignments
+    program, args = command[0], command[1:]
+    name = program.rsplit("/", 1)[-1]
+    if program == "make":
+        unknown = [a for a in args if not a.startswith("-") and "=" not in a]
+        assert set(unknown) <= makefile_targets(), f"unknown make target in {command}"
+    elif name == "mlcicd":
+        check_mlcicd(args)
+    elif name in {"python", "python3"}:
+        if args[:1] == ["-m"]:
+            assert tuple(args[1:3]) in PYTHON_MODULES, f"unexpected python -m in {command}"
+        else:
+            assert args[0].startswith("ci/") and (ROOT / args[0]).is_file(), command
+    elif program.startswith("ci/"):
+        assert (ROOT / program).is_file(), f"{program} does not exist"
+    else:
+        assert program in SHELL_BASICS, f"{program!r} is not a command of this repository"
+
+
+@cache
+def makefile_targets() -> frozenset[str]:
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return frozenset(re.findall(r"^([A-Za-z][\w-]*):(?!=)", text, flags=re.MULTILINE))
+
+
+def check_mlcicd(args: list[str]) -> None:
+    parser, path, rest = build_parser(), [], list(args)
+    while (choices := subcommands(parser)) is not None:
+        words = [a for a in rest if not a.startswith("-")]
+        assert words, f"mlcicd {' '.join(path)}: a subcommand is missing"
+        path.append(words[0])
+        assert words[0] in choices, f"mlcicd has no subcommand {' '.join(path)!r}"
+        parser, rest = choices[words[0]], rest[rest.index(words[0]) + 1 :]
+    known = {opt for action in parser._actions for opt in action.option_strings}
+    for option in (a.split("=", 1)[0] for a in rest if a.startswith("--")):
+        assert option in known, f"mlcicd {' '.join(path)} has no option {option}"
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return None
