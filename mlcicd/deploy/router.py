@@ -113,6 +113,8 @@ class Router:
             live = next((n for n, held in slots.items() if held is not None), None)
             if live is None:
                 raise InputError("at least one slot must hold a model")
+        elif live not in slots:
+            raise InputError(f"unknown slot {live!r} for live; slots are {sorted(slots)}")
         self._lock = threading.Lock()
         self._history: list[_State] = []
         self._log = EventLog()
