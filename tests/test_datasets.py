@@ -47,6 +47,16 @@ def test_split_is_stratified_reproducible_and_loses_no_row(cancer):
                                   .reset_index(drop=True))
 
 
+def test_schema_inferred_from_the_training_split_accepts_the_test_split(cancer):
+    train, test = split_frame(cancer, seed=0)
+    schema = Schema.infer(train, target=TARGET)
+    assert validate(test, schema).ok
+    in_millimetres = test.assign(mean_radius=test["mean_radius"] * 10)
+    failures = validate(in_millimetres, schema).failures
+    assert {(f.check, f.column) for f in failures} >= {("range", "mean_radius"),
+                                                      ("mean", "mean_radius")}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -171,6 +171,18 @@ def test_report_renders_as_frame_markdown_and_json():
     assert data["ok"] is False and len(data["failures"]) == len(report.failures)
 
 
+def test_report_plot_draws_one_bar_per_failure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    report = validate(make_dirty_frame(), people_schema())
+    ax = report.plot()
+    assert len(ax.patches) == len(report.failures)
+    plt.close(ax.figure)
+
+
 # -- schema files ----------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ statistics, and values that cannot be read are counted as failures.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -188,13 +189,18 @@ def _check_column(values: pd.Series, column: ColumnSchema, out: _Collector) -> N
 def _as_numbers(values: pd.Series) -> np.ndarray:
     """The values as floats; anything that is not a number becomes NaN."""
     try:
-        numbers = pd.to_numeric(values, errors="coerce")
-        return np.asarray(numbers.to_numpy(dtype=float, na_value=np.nan), dtype=float)
-    except (TypeError, ValueError, OverflowError):
+        with warnings.catch_warnings():
+            # A lossy cast (complex to real, say) warns: take the careful path instead.
+            warnings.simplefilter("error")
+            numbers = pd.to_numeric(values, errors="coerce")
+            return np.asarray(numbers.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    except (TypeError, ValueError, OverflowError, Warning):
         return np.array([_one_number(v) for v in values], dtype=float)
 
 
 def _one_number(value: Any) -> float:
+    if isinstance(value, complex | np.complexfloating):
+        return np.nan
     try:
         return float(value)
     except (TypeError, ValueError, OverflowError):

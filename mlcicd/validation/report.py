@@ -122,9 +122,6 @@ class ValidationReport:
         """``True`` when no check failed."""
         return not self.failures
 
-    def __bool__(self) -> bool:
-        return self.ok
-
     def summary(self) -> str:
         """One line: passed or failed, how many checks, on what shape of data."""
         shape = f"{self.n_rows} rows x {self.n_columns} columns"
@@ -194,6 +191,25 @@ class ValidationReport:
     def to_json(self) -> str:
         """The report as indented JSON text."""
         return json.dumps(self.to_dict(), indent=2)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Horizontal bars: failing rows per failed check (statistics count as one).
+
+        Returns the matplotlib ``Axes``; an empty report draws a "passed" note.
+        """
+        if ax is None:
+            import matplotlib.pyplot as plt  # plotting is optional for library users
+
+            _, ax = plt.subplots(figsize=(6, 0.4 * max(len(self.failures), 2) + 1))
+        labels = [f"{f.column or '(data set)'}: {f.check}" for f in self.failures][::-1]
+        counts = [f.failing_rows or 1 for f in self.failures][::-1]
+        if labels:
+            ax.barh(labels, counts, color="tab:red")
+        else:
+            ax.text(0.5, 0.5, "all checks passed", ha="center", va="center")
+        ax.set_xlabel("failing rows")
+        ax.set_title(self.summary())
+        return ax
 
     def raise_if_failed(self) -> ValidationReport:
         """Raise :class:`~mlcicd.errors.CheckFailed` listing every failure; else return self."""
