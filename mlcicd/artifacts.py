@@ -112,6 +112,21 @@ class LoadedModel:
         """The metrics recorded when the model was saved."""
         return dict(self.metadata.get("metrics") or {})
 
+    @property
+    def version_mismatches(self) -> dict[str, tuple[str, str]]:
+        """Libraries whose version differs now from save time: name -> (saved, running).
+
+        A model saved with another scikit-learn may predict differently; deployment
+        code can refuse or warn on a non-empty answer.
+        """
+        saved = self.metadata.get("versions") or {}
+        running = library_versions()
+        return {
+            name: (str(saved[name]), version)
+            for name, version in running.items()
+            if name in saved and str(saved[name]) != version
+        }
+
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries a saved model depends on.

@@ -125,23 +125,24 @@ def test_new_save_replaces_old_model_and_removes_stale_file(saved, other_forest,
     assert read_metrics(saved) == {"accuracy": 0.8}
 
 
-def _fail_on_metadata(monkeypatch):
+def _fail_on_metadata(monkeypatch, name="metadata.json"):
     real = artifacts.write_json
 
     def flaky(path, obj):
-        if str(path).endswith("metadata.json"):
+        if str(path).endswith(name):
             raise OSError("disk full")
         return real(path, obj)
 
     monkeypatch.setattr(artifacts, "write_json", flaky)
 
 
+@pytest.mark.parametrize("failing_file", ["metadata.json", "metrics.json"])
 def test_crash_while_writing_metadata_keeps_previous_artifact(
-    saved, other_forest, forest, data, monkeypatch
+    saved, other_forest, forest, data, monkeypatch, failing_file
 ):
     X, _ = data
     before = _snapshot(saved)
-    _fail_on_metadata(monkeypatch)
+    _fail_on_metadata(monkeypatch, failing_file)
     with pytest.raises(OSError, match="disk full"):
         save_model(other_forest, saved, metrics={"accuracy": 0.1})
     monkeypatch.undo()
@@ -269,3 +270,13 @@ def test_saving_into_a_file_path_is_refused(tmp_path, forest):
     with pytest.raises(ArtifactError, match="not a folder"):
         save_model(forest, target)
     assert target.read_text() == "x"
+
+
+def test_version_mismatches_are_reported(saved):
+    assert load_model(saved).version_mismatches == {}
+    meta_path = saved / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta["versions"]["scikit-learn"] = "0.1"
+    meta_path.write_text(json.dumps(meta))
+    mismatches = load_model(saved).version_mismatches
+    assert list(mismatches) == ["scikit-learn"] and mismatches["scikit-learn"][0] == "0.1"
