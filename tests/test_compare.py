@@ -55,6 +55,19 @@ def test_a_retrained_identical_candidate_passes(good_report):
     assert good_report.verdict == "Candidate passes: no metric regresses by more than 1.0 pp."
 
 
+def test_a_clearly_better_candidate_passes_and_the_statistics_say_so(models, data):
+    train_df, test_df = data
+    guesser = DummyClassifier(strategy="stratified", random_state=0).fit(
+        *split_xy(train_df, "target")
+    )
+    report = compare_models(guesser, models["logistic"], test_df, n_resamples=500)
+    assert report.passed
+    assert all(change > 0 for change in report.changes.values())
+    assert report.accuracy_ci.low > 0
+    assert report.mcnemar.significant()
+    assert "the candidate is very likely better" in report.to_markdown()
+
+
 def test_a_majority_class_candidate_fails_and_the_statistics_agree(bad_report):
     assert not bad_report.passed
     assert {"accuracy", "precision", "f1", "roc_auc"} <= set(bad_report.failures)
