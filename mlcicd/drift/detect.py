@@ -1,0 +1,250 @@
+"""Detect drift between a reference data set and a current one, feature by feature."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcicd.drift.categorical import ChiSquared
+from mlcicd.drift.correction import CORRECTIONS, adjust_pvalues
+from mlcicd.drift.ks import ks_2samp_columns
+from mlcicd.drift.psi import PopulationStabilityIndex
+from mlcicd.drift.report import NOT_TESTED, DriftReport, FeatureDrift
+from mlcicd.drift.wasserstein import Wasserstein
+from mlcicd.errors import InputError
+from mlcicd.io import require_columns
+
+__all__ = ["detect_drift"]
+
+
+def detect_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    correction: str = "bh",
+    exclude: Iterable[str] = (),
+    columns: Sequence[str] | None = None,
+    drift_share: float | None = None,
+    psi_bins: int = 10,
+) -> DriftReport:
+    """Test every shared feature for drift and decide whether the data set drifted.
+
+    Parameters
+    ----------
+    reference : DataFrame
+        The data the model was trained on (or a sample of it).
+    current : DataFrame
+        The data to check, e.g. last week's production inputs.
+    alpha : float
+        Significance level applied to the corrected p-values.
+    correction : {"bh", "bonferroni", "none"}
+        Multiple-testing correction across the tested features
+        (see :mod:`mlcicd.drift.correction`).
+    exclude : iterable of str
+        Columns to leave out, typically the target.
+    columns : sequence of str, optional
+        Test only these (they must exist in both data sets). By default every column the
+        two share, minus ``exclude``.
+    drift_share : float in (0, 1], optional
+        Data set rule. None (default): the data set drifted when *any* feature's corrected
+        p-value is below ``alpha``. A number: when at least this share of the tested
+        features drifted.
+    psi_bins : int
+        Bins of the population stability index.
+
+    Returns
+    -------
+    DriftReport
+
+    Notes
+    -----
+    Numeric features (in both data sets) get a two-sample Kolmogorov-Smirnov test plus
+    PSI and the scaled Wasserstein distance; text, boolean and category features get a
+    chi-squared test. Missing values are dropped per feature. A feature that cannot be
+    tested gets a "not tested" row saying why (present on one side only, no values on
+    one side, numbers on one side and text on the other, infinite values) and does not
+    count in the verdict. No common column, an empty data set, or no testable feature at
+    all is an :class:`~mlcicd.errors.InputError`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> reference = pd.DataFrame({"age": rng.normal(40, 10, 500), "city": ["a", "b"] * 250})
+    >>> current = pd.DataFrame({"age": rng.normal(45, 10, 500), "city": ["a", "b"] * 250})
+    >>> report = detect_drift(reference, current)
+    >>> report.drifted, report.drifted_features
+    (True, ['age'])
+    """
+    _check_arguments(reference, current, alpha, correction, drift_share)
+    exclude = set(exclude)
+    rows: dict[str, FeatureDrift] = {}
+    if columns is not None:
+        require_columns(reference, columns, source="reference")
+        require_columns(current, columns, source="current")
+        names = [c for c in columns if c not in exclude]
+    else:
+        names = [c for c in reference.columns if c in current.columns and c not in exclude]
+        for c in reference.columns:
+            if c not in current.columns and c not in exclude:
+                rows[c] = _untested(c, "only in reference")
+        for c in current.columns:
+            if c not in reference.columns and c not in exclude:
+                rows[c] = _untested(c, "only in current")
+    if not names:
+        raise InputError(
+            "reference and current have no column in common to test "
+            f"(reference: {_names(reference.columns)}; current: {_names(current.columns)})"
+        )
+    numeric, categorical = [], []
+    for name in names:
+        kind, why = _kind(reference[name], current[name])
+        if kind == "numeric":
+            numeric.append(name)
+        elif kind == "categorical":
+            categorical.append(name)
+        else:
+            rows[name] = _untested(name, why)
+    rows.update(_numeric_rows(reference, current, numeric, psi_bins))
+    rows.update(_categorical_rows(reference, current, categorical))
+    if not numeric and not categorical:
+        raise InputError(
+            "no feature could be tested: "
+            + "; ".join(f"{r.feature}: {r.note}" for r in rows.values())
+        )
+    order = [c for c in reference.columns if c in rows] + [
+        c for c in current.columns if c in rows and c not in reference.columns
+    ]
+    features = _decide([rows[c] for c in order], alpha, correction)
+    drifted, reason = _verdict(features, alpha, correction, drift_share)
+    return DriftReport(
+        features=features,
+        drifted=drifted,
+        reason=reason,
+        alpha=alpha,
+        correction=correction,
+        drift_share=drift_share,
+        n_reference=len(reference),
+        n_current=len(current),
+        reference=reference,
+        current=current,
+    )
+
+
+def _check_arguments(
+    reference: Any, current: Any, alpha: float, correction: str, drift_share: float | None
+) -> None:
+    for name, frame in (("reference", reference), ("current", current)):
+        if not isinstance(frame, pd.DataFrame):
+            raise InputError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+        if len(frame) == 0:
+            raise InputError(f"{name} data has no rows")
+    if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
+        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
+    if correction not in CORRECTIONS:
+        raise InputError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+    if drift_share is not None and not (
+        isinstance(drift_share, int | float) and 0.0 < drift_share <= 1.0
+    ):
+        raise InputError(f"drift_share must be in (0, 1], got {drift_share!r}")
+
+
+def _kind(ref: pd.Series, cur: pd.Series) -> tuple[str, str]:
+    for side, series in (("reference", ref), ("current", cur)):
+        if series.isna().all():
+            return NOT_TESTED, f"no values in {side}"
+    ref_numeric, cur_numeric = _is_numeric(ref), _is_numeric(cur)
+    if ref_numeric != cur_numeric:
+        kinds = ("numbers", "text") if ref_numeric else ("text", "numbers")
+        return NOT_TESTED, f"{kinds[0]} in reference but {kinds[1]} in current"
+    if not ref_numeric:
+        return "categorical", ""
+    if np.isinf(ref.to_numpy(float)).any() or np.isinf(cur.to_numpy(float)).any():
+        return NOT_TESTED, "infinite values"
+    return "numeric", ""
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _numeric_rows(
+    reference: pd.DataFrame, current: pd.DataFrame, names: list[str], psi_bins: int
+) -> dict[str, FeatureDrift]:
+    if not names:
+        return {}
+    ks = ks_2samp_columns(reference[names], current[names])
+    psi, wasserstein = PopulationStabilityIndex(bins=psi_bins), Wasserstein()
+    rows = {}
+    for j, name in enumerate(names):
+        psi_result = psi.test(reference[name], current[name])
+        rows[name] = FeatureDrift(
+            feature=name,
+            test="ks",
+            statistic=float(ks.statistic[j]),
+            pvalue=float(ks.pvalue[j]),
+            psi=psi_result.statistic,
+            wasserstein=wasserstein.test(reference[name], current[name]).statistic,
+            note=psi_result.note,
+        )
+    return rows
+
+
+def _categorical_rows(
+    reference: pd.DataFrame, current: pd.DataFrame, names: list[str]
+) -> dict[str, FeatureDrift]:
+    chi2 = ChiSquared()
+    rows = {}
+    for name in names:
+        result = chi2.test(reference[name], current[name])
+        rows[name] = FeatureDrift(
+            feature=name,
+            test="chi2",
+            statistic=result.statistic,
+            pvalue=float(result.pvalue),
+            note=result.note,
+        )
+    return rows
+
+
+def _decide(features: list[FeatureDrift], alpha: float, correction: str) -> list[FeatureDrift]:
+    corrected = adjust_pvalues([f.pvalue for f in features], correction)
+    decided = []
+    for feature, p in zip(features, corrected, strict=True):
+        drifted = feature.tested and not math.isnan(p) and bool(p < alpha)
+        values = {**feature.__dict__, "corrected_pvalue": float(p), "drifted": drifted}
+        decided.append(FeatureDrift(**values))
+    return decided
+
+
+def _verdict(
+    features: list[FeatureDrift], alpha: float, correction: str, drift_share: float | None
+) -> tuple[bool, str]:
+    tested = [f for f in features if f.tested]
+    flagged = [f.feature for f in tested if f.drifted]
+    rule = f"corrected p < {alpha} ({correction})"
+    counted = f"{len(flagged)} of {len(tested)} tested features drifted"
+    if flagged:
+        counted += " (" + ", ".join(map(str, flagged[:10])) + (", ..." if len(flagged) > 10 else "")
+        counted += ")"
+    untested = len(features) - len(tested)
+    tail = f"; {untested} not tested" if untested else ""
+    if drift_share is None:
+        return bool(flagged), f"{counted}; rule: any feature with {rule}{tail}"
+    share = len(flagged) / len(tested)
+    drifted = bool(flagged) and share >= drift_share
+    return drifted, f"{counted}; rule: at least {drift_share:.0%} of features with {rule}{tail}"
+
+
+def _untested(name: Any, why: str) -> FeatureDrift:
+    return FeatureDrift(feature=name, test=NOT_TESTED, note=why)
+
+
+def _names(columns: Iterable[Any]) -> str:
+    listed = [str(c) for c in columns]
+    return ", ".join(listed[:8]) + (", ..." if len(listed) > 8 else "") if listed else "none"
