@@ -117,9 +117,10 @@ def test_mean_and_std_bounds():
 
 
 def test_repeated_column_names_are_reported_not_crashed_on():
-    df = pd.DataFrame([[1, 2]], columns=["x", "x"])
-    report = validate(df, Schema(columns=(ColumnSchema("x", min=0),)))
-    assert failed(report) == {("duplicate_column", "x")}
+    df = pd.DataFrame([[1, 2, 3, 4, 5]], columns=["x", "x", "y", "y", "y"])
+    report = validate(df, Schema(columns=(ColumnSchema("x", min=0), ColumnSchema("y"))))
+    assert failed(report) == {("duplicate_column", "x"), ("duplicate_column", "y")}
+    assert "used 3 times" in report.failures[1].message
 
 
 # -- every failure at once -------------------------------------------------------------

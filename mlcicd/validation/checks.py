@@ -107,15 +107,10 @@ def _column_positions(df: pd.DataFrame, out: _Collector) -> dict[str, int]:
         positions.setdefault(name, i)
         counts[name] = counts.get(name, 0) + 1
 
-    def distinct_names() -> Failure | None:
-        repeated = [n for n, k in counts.items() if k > 1]
-        if repeated:
-            return Failure("duplicate_column", repeated[0],
-                           "column name used more than once (the first is checked)",
-                           None, tuple(repeated[1:N_EXAMPLES + 1]))
-        return None
-
-    out.run("duplicate_column", None, distinct_names)
+    for name, count in counts.items():
+        out.run("duplicate_column", name, lambda name=name, count=count: None if count == 1 else
+                Failure("duplicate_column", name,
+                        f"column name used {count} times (the first is checked)"))
     return positions
 
 
@@ -348,13 +343,27 @@ def _finite(numbers: np.ndarray) -> np.ndarray:
     return numbers[np.isfinite(numbers)]
 
 
+def mean_and_std(numbers: np.ndarray) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1, NaN below 2 values) of finite numbers.
+
+    Values are scaled by the largest magnitude first, so that numbers near the float
+    limit do not overflow the sum.
+    """
+    if not len(numbers):
+        return np.nan, np.nan
+    scale = float(np.max(np.abs(numbers))) or 1.0
+    scaled = numbers / scale
+    std = float(np.std(scaled, ddof=1)) * scale if len(numbers) > 1 else np.nan
+    with np.errstate(over="ignore"):
+        return float(np.mean(scaled)) * scale, std
+
+
 def _mean(numbers: np.ndarray, column: ColumnSchema) -> Failure | None:
     finite = _finite(numbers)
     bounds = _interval(column.mean_min, column.mean_max)
     if not len(finite):
         return Failure("mean", column.name, f"no numbers to average; mean in {bounds} expected")
-    with np.errstate(all="ignore"):
-        mean = float(np.mean(finite))
+    mean, _ = mean_and_std(finite)
     low = -np.inf if column.mean_min is None else column.mean_min
     high = np.inf if column.mean_max is None else column.mean_max
     if low <= mean <= high:
@@ -367,8 +376,7 @@ def _std(numbers: np.ndarray, column: ColumnSchema) -> Failure | None:
     finite = _finite(numbers)
     if len(finite) < 2:
         return None
-    with np.errstate(all="ignore"):
-        std = float(np.std(finite, ddof=1))
+    _, std = mean_and_std(finite)
     if std <= column.std_max:
         return None
     return Failure("std", column.name,

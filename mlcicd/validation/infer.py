@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.errors import InputError
-from mlcicd.validation.checks import duplicated_rows
+from mlcicd.validation.checks import duplicated_rows, mean_and_std
 from mlcicd.validation.report import plain
 from mlcicd.validation.schema import ColumnSchema, Schema
 
@@ -183,8 +183,7 @@ def _range_rules(numbers: np.ndarray, margin: float, whole: bool) -> dict[str, A
 
 
 def _stat_rules(numbers: np.ndarray, mean_tolerance: float, std_factor: float) -> dict[str, Any]:
-    with np.errstate(all="ignore"):
-        mean, std = float(numbers.mean()), float(numbers.std(ddof=1))
+    mean, std = mean_and_std(numbers)
     if not (math.isfinite(mean) and math.isfinite(std)):
         return {}
     rules = {"mean_min": _round(mean - mean_tolerance * std, up=False),
