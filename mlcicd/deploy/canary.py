@@ -215,10 +215,7 @@ class CanaryRelease(Release):
 
     def rollback(self) -> None:
         """Abort a running canary, or undo a promotion: all traffic back to stable."""
-        if self.status_ == "running":
-            self.abort("rolled back")
-            return
-        if self.status_ != "promoted":
+        if self.status_ not in ("running", "promoted"):
             raise InputError(f"nothing to roll back (status {self.status_})")
         self.router.switch(self.stable_slot)
         self.status_ = "rolled_back"
