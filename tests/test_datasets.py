@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -142,6 +144,13 @@ def test_dirty_people_survive_a_csv_round_trip_with_every_problem_found(tmp_path
 def test_people_schema_round_trips_through_yaml():
     schema = people_schema()
     assert Schema.from_yaml_text(schema.to_yaml()) == schema
+
+
+def test_committed_people_schema_file_is_the_library_schema():
+    # tests/data/people_schema.yaml is what the book shows; it must not drift from the code.
+    path = Path(__file__).parent / "data" / "people_schema.yaml"
+    assert Schema.from_yaml(path) == people_schema()
+    assert path.read_text() == people_schema().to_yaml()
 
 
 def test_too_few_rows_for_every_problem_is_an_input_error():

@@ -25,7 +25,7 @@ __all__ = ["validate"]
 #: How many offending values a failure shows.
 N_EXAMPLES = 3
 
-_TRUE_WORDS = {"true", "false", "yes", "no", "0", "1", "t", "f", "y", "n"}
+_BOOL_WORDS = {"true", "false", "yes", "no", "0", "1", "t", "f", "y", "n"}
 
 
 class _Collector:
@@ -251,7 +251,7 @@ def _is_boolish(value: Any) -> bool:
     if isinstance(value, int | float | np.integer | np.floating):
         return value in (0, 1)
     if isinstance(value, str):
-        return value.strip().lower() in _TRUE_WORDS
+        return value.strip().lower() in _BOOL_WORDS
     return False
 
 

@@ -133,7 +133,7 @@ class ColumnSchema:
             raise InputError(f"{where}: 'description' must be text, got {self.description!r}")
 
     @classmethod
-    def keys(cls) -> tuple[str, ...]:
+    def known_keys(cls) -> tuple[str, ...]:
         """The keys a column may have in a schema file."""
         return tuple(f.name for f in fields(cls) if f.name != "name")
 
@@ -148,7 +148,7 @@ class ColumnSchema:
             raise InputError(
                 f"schema column {name!r}: expected a mapping of rules, got {type(spec).__name__}"
             )
-        known = cls.keys()
+        known = cls.known_keys()
         for key in spec:
             if key not in known:
                 raise InputError(
