@@ -1,0 +1,224 @@
+"""The built book, opened in a real browser (Debian's chromium, driven by playwright).
+
+These tests read the book that ``make book`` (or ``make test``, which builds it
+first) left in ``_build/html``; they never build it themselves. The site is
+served on a loopback port and every request the browser makes is recorded, so a
+page that needs the internet, a missing file or a JavaScript error fails here.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.book
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Console errors we accept, each with the reason it is harmless. A failed
+# resource load ("Failed to load resource") is never on this list.
+CONSOLE_ALLOW_LIST: dict[str, str] = {}
+
+
+def toc_pages() -> list[str]:
+    """Every document of ``_toc.yml``, root first, as paths without a suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                pages.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return [str(Path(page).with_suffix("")) for page in pages]
+
+
+@dataclass
+class PageVisit:
+    """What the browser saw while loading one page."""
+
+    status: int | None = None
+    requests: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    bad_status: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """Serve ``_build/html`` on 127.0.0.1 with an ephemeral port."""
+    if not (HTML / "index.html").is_file():
+        pytest.fail(
+            f"the built book is missing ({HTML / 'index.html'}): run `make book` first "
+            "(`make test` builds it before running the tests)",
+            pytrace=False,
+        )
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, never a browser downloaded by playwright."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} not found: `apt-get install -y chromium`", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def visit(page, url: str) -> PageVisit:
+    """Load ``url``, wait until diagrams are drawn, and record what happened."""
+    seen = PageVisit()
+    page.on("request", lambda request: seen.requests.append(request.url))
+    page.on("requestfailed", lambda request: seen.failed.append(request.url))
+    page.on(
+        "response",
+        lambda response: seen.bad_status.append(f"{response.status} {response.url}")
+        if response.status >= 400
+        else None,
+    )
+    page.on(
+        "console",
+        lambda message: seen.console_errors.append(message.text)
+        if message.type == "error"
+        else None,
+    )
+    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+    response = page.goto(url, wait_until="load")
+    seen.status = response.status if response else None
+    wait_for_diagrams(page)
+    page.wait_for_load_state("networkidle")
+    return seen
+
+
+def wait_for_diagrams(page) -> None:
+    """Mermaid draws after the load event; wait until every block holds an SVG."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('pre.mermaid, div.mermaid')]"
+        ".every(el => el.querySelector('svg') !== null)"
+    )
+
+
+def is_local(url: str, site: str) -> bool:
+    if url.startswith(("data:", "blob:", "about:")):
+        return True
+    return urlsplit(url).netloc == urlsplit(site).netloc
+
+
+PAGES = toc_pages()
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_every_page_loads_cleanly_and_offline(page, site, doc):
+    seen = visit(page, f"{site}/{doc}.html")
+
+    assert seen.status == 200, f"{doc}: HTTP {seen.status}"
+    assert seen.failed == [], f"{doc}: requests failed: {seen.failed}"
+    assert seen.bad_status == [], f"{doc}: missing resources: {seen.bad_status}"
+    outside = [url for url in seen.requests if not is_local(url, site)]
+    assert outside == [], f"{doc}: requests left localhost: {outside}"
+    errors = [
+        text
+        for text in seen.console_errors
+        if not any(allowed in text for allowed in CONSOLE_ALLOW_LIST)
+    ]
+    assert errors == [], f"{doc}: console errors: {errors}"
+    assert seen.page_errors == [], f"{doc}: uncaught exceptions: {seen.page_errors}"
+
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+        ".map(i => i.getAttribute('src'))"
+    )
+    assert broken == [], f"{doc}: images that did not load: {broken}"
+
+
+def test_the_ci_cd_loop_diagram_is_drawn(page, site):
+    seen = visit(page, f"{site}/book/why-ml-is-different.html")
+
+    diagrams = page.locator(".mermaid")
+    assert diagrams.count() >= 1
+    svg = diagrams.first.locator("svg")
+    assert svg.count() == 1
+    # A drawn flowchart has one node per box; the loop has nine.
+    assert svg.locator(".node").count() >= 9
+    assert svg.bounding_box()["width"] > 300
+    assert all(is_local(url, site) for url in seen.requests)
+
+
+def test_search_finds_the_canary_release(page, site):
+    visit(page, f"{site}/search.html?q=canary")
+
+    results = page.locator("#search-results ul.search li")
+    results.first.wait_for()
+    assert results.count() >= 1
+    assert "deployment" in " ".join(
+        results.nth(i).locator("a").first.get_attribute("href") for i in range(results.count())
+    )
+
+
+def test_opening_a_solution_dropdown_reveals_the_solution(page, site):
+    visit(page, f"{site}/book/exercises.html")
+
+    solution = page.locator(".solution.dropdown").first
+    body = solution.locator("section, p").last
+    assert not body.is_visible(), "a solution is visible before the reader opens it"
+    solution.locator("button.toggle-button").click()
+    body.wait_for(state="visible")
+    assert body.is_visible()
+
+
+@pytest.mark.parametrize("doc", ["book/intro", "book/deployment"])
+def test_screenshot_of_the_page_is_saved(page, site, doc):
+    visit(page, f"{site}/{doc}.html")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{Path(doc).name}.png"
+
+    page.screenshot(path=str(target), full_page=True)
+
+    assert target.stat().st_size > 10_000
