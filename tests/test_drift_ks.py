@@ -1,0 +1,132 @@
+"""The vectorised Kolmogorov-Smirnov test gives exactly what scipy.stats.ks_2samp gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from mlcicd.drift import KolmogorovSmirnov, ks_2samp_columns
+from mlcicd.drift.ks import EXACT_MAX_N, asymptotic_pvalue
+from mlcicd.errors import InputError
+
+TOL = 1e-9
+
+
+def _scipy(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    result = stats.ks_2samp(a, b, nan_policy="omit")
+    return float(result.statistic), float(result.pvalue)
+
+
+def _assert_matches_scipy(ref: np.ndarray, cur: np.ndarray) -> None:
+    ours = ks_2samp_columns(ref, cur)
+    for j in range(ref.shape[1]):
+        statistic, pvalue = _scipy(ref[:, j], cur[:, j])
+        assert ours.statistic[j] == pytest.approx(statistic, abs=TOL)
+        assert ours.pvalue[j] == pytest.approx(pvalue, abs=TOL)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_small_continuous_samples_match_scipy(seed):
+    rng = np.random.default_rng(seed)
+    n1, n2 = rng.integers(1, 120, size=2)
+    ref = rng.normal(size=(n1, 3))
+    cur = rng.normal(loc=[0.0, 0.3, 1.0], scale=[1.0, 1.5, 1.0], size=(n2, 3))
+    _assert_matches_scipy(ref, cur)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_integer_data_with_many_ties_matches_scipy(seed):
+    rng = np.random.default_rng(1000 + seed)
+    n1, n2 = rng.integers(1, 150, size=2)
+    levels = int(rng.integers(1, 8))
+    ref = rng.integers(0, levels, size=(n1, 3)).astype(float)
+    cur = rng.integers(0, levels + 1, size=(n2, 3)).astype(float)
+    _assert_matches_scipy(ref, cur)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_equal_sample_sizes_match_scipy(seed):
+    rng = np.random.default_rng(2000 + seed)
+    n = int(rng.integers(1, 300))
+    ref = rng.normal(size=(n, 2))
+    cur = np.column_stack([rng.normal(size=n), rng.integers(0, 3, size=n)])
+    _assert_matches_scipy(ref, cur)
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2"), [(EXACT_MAX_N, 999), (3000, 2000), (EXACT_MAX_N + 1, 400), (20_000, 15_000)]
+)
+def test_large_samples_on_both_sides_of_the_exact_limit_match_scipy(n1, n2):
+    rng = np.random.default_rng(n1 + n2)
+    ref = rng.normal(size=(n1, 2))
+    cur = np.column_stack([rng.normal(0.03, 1.0, size=n2), rng.normal(size=n2)])
+    _assert_matches_scipy(ref, cur)
+
+
+def test_missing_values_are_dropped_per_column_like_nan_policy_omit():
+    rng = np.random.default_rng(7)
+    ref = rng.normal(size=(80, 2))
+    cur = rng.normal(0.5, 1.0, size=(60, 2))
+    ref[rng.random(80) < 0.2, 0] = np.nan
+    cur[rng.random(60) < 0.3, 1] = np.nan
+    result = ks_2samp_columns(ref, cur)
+    _assert_matches_scipy(ref, cur)
+    assert result.n_reference.tolist() == [int(np.sum(~np.isnan(ref[:, 0]))), 80]
+    assert result.n_current.tolist() == [60, int(np.sum(~np.isnan(cur[:, 1])))]
+
+
+def test_a_column_without_values_is_marked_not_tested():
+    ref = np.column_stack([np.arange(10.0), np.full(10, np.nan)])
+    result = ks_2samp_columns(ref, np.ones((5, 2)))
+    assert result.method.tolist()[1] == "not tested"
+    assert np.isnan(result.statistic[1]) and np.isnan(result.pvalue[1])
+
+
+def test_method_follows_scipys_exact_limit():
+    rng = np.random.default_rng(0)
+    small = ks_2samp_columns(rng.normal(size=EXACT_MAX_N), rng.normal(size=50))
+    large = ks_2samp_columns(rng.normal(size=EXACT_MAX_N + 1), rng.normal(size=50))
+    assert small.method.tolist() == ["exact"]
+    assert large.method.tolist() == ["asymp"]
+
+
+@pytest.mark.parametrize("n", [141, 5_000, 60_000])
+@pytest.mark.parametrize("n_d_squared", [0.5, 2.2, 3.0, 10.0, 60.0, 369.0])
+def test_fast_asymptotic_pvalue_equals_scipys_kstwo(n, n_d_squared):
+    d = np.sqrt(n_d_squared / n)
+    assert asymptotic_pvalue(d, n) == pytest.approx(stats.kstwo.sf(d, n), abs=1e-10)
+
+
+def test_fast_asymptotic_pvalue_holds_for_a_million_rows_a_side():
+    n, d = 500_000, 0.0025
+    assert asymptotic_pvalue(d, n) == pytest.approx(stats.kstwo.sf(d, n), abs=1e-10)
+
+
+def test_dataframes_are_tested_column_by_column():
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    cur = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(2.0, 1.0, size=150)})
+    result = ks_2samp_columns(ref, cur)
+    assert result.pvalue[0] > 0.05
+    assert result.pvalue[1] < 1e-10
+
+
+def test_a_known_shift_is_detected_and_no_shift_is_not():
+    rng = np.random.default_rng(11)
+    reference = rng.normal(size=1000)
+    assert KolmogorovSmirnov().test(reference, rng.normal(0.3, 1.0, size=1000)).pvalue < 1e-6
+    assert KolmogorovSmirnov().test(reference, rng.normal(size=1000)).pvalue > 0.05
+
+
+def test_different_column_counts_are_refused():
+    with pytest.raises(InputError, match="columns"):
+        ks_2samp_columns(np.zeros((5, 2)), np.zeros((5, 3)))
+
+
+def test_text_is_refused_with_the_column_named():
+    ref = pd.DataFrame({"age": [1.0, 2.0]})
+    cur = pd.DataFrame({"age": ["old", "young"]})
+    with pytest.raises(InputError, match="age"):
+        ks_2samp_columns(ref, cur)
