@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from mlcicd.cli import main
 from mlcicd.errors import CheckFailed, InputError
 from mlcicd.labs import METRICS_ENV, record
-from mlcicd.labs.checks import STRICT_ENV, answer_of, checker, ok
+from mlcicd.labs.checking import STRICT_ENV, answer_of, checker, ok
 from mlcicd.labs.params import RunSpec, check_parameters, load_matrix
 from mlcicd.labs.student import make_student, write_notebook
 
@@ -99,7 +99,7 @@ def check_double(func):
 
 
 def _fail(message):
-    from mlcicd.labs.checks import fail
+    from mlcicd.labs.checking import fail
 
     return fail(message)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcicd.errors import InputError
-from mlcicd.labs.checks import STRICT_ENV
+from mlcicd.labs.checking import STRICT_ENV
 from mlcicd.labs.recorder import METRICS_ENV
 from mlcicd.labs.student import make_student, write_notebook
 

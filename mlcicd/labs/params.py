@@ -149,6 +149,12 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
     declared = papermill.inspect_notebook(str(path))
     if not declared:
         raise InputError(f"{path}: no cell tagged 'parameters'")
+    unread = [name for name in _assigned_names(path) if name not in declared]
+    if unread:
+        raise InputError(
+            f"{path}: papermill cannot read the parameter(s) {', '.join(unread)} of the "
+            "parameters cell (keep one 'name = literal  # comment' per line, no '=' in comments)"
+        )
     defaults = {}
     for name, info in declared.items():
         try:
@@ -156,6 +162,19 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
         except (ValueError, SyntaxError):
             defaults[name] = None
     return defaults
+
+
+def _assigned_names(path: Path) -> list[str]:
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    names: list[str] = []
+    for cell in notebook.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign):
+                    names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
 
 
 def check_parameters(spec: RunSpec, defaults: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcicd.io import write_json
-from mlcicd.labs.checks import STRICT_ENV
+from mlcicd.labs.checking import STRICT_ENV
 from mlcicd.labs.params import RunSpec, check_parameters, notebook_parameters
 from mlcicd.labs.recorder import METRICS_ENV
 
