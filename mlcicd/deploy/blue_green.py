@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.deploy.base import Release, as_model_version, live_slot_of
-from mlcicd.deploy.router import ModelVersion, Router
+from mlcicd.deploy.router import Router
+from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
 
 __all__ = ["BlueGreenRelease", "CheckResult", "HealthCheck", "HealthReport"]
@@ -120,7 +121,8 @@ class HealthCheck:
         checks = [CheckResult("loads", True, detail=f"version {model.version}")]
         X = self.X_smoke
         try:
-            pred = np.asarray(model.model.predict(X))
+            pred = np.asarray(model.model.predict(model_input(model.model, np.asarray(X)
+                                                              if isinstance(X, list) else X)))
         except Exception as exc:
             checks.append(CheckResult("answers", False, detail=f"{type(exc).__name__}: {exc}"))
             return HealthReport(model.version, False, checks)
@@ -143,7 +145,7 @@ class HealthCheck:
                 row = (self.X_smoke.iloc[[i]] if isinstance(self.X_smoke, pd.DataFrame)
                        else np.asarray(self.X_smoke)[[i]])
                 start = time.perf_counter()
-                model.model.predict(row)
+                model.model.predict(model_input(model.model, row))
                 times.append((time.perf_counter() - start) * 1000)
         except Exception as exc:
             return CheckResult("latency", False, detail=f"{type(exc).__name__}: {exc}")

@@ -29,7 +29,7 @@ import pandas as pd
 
 from mlcicd.deploy.hashing import stable_bucket, stable_buckets
 from mlcicd.deploy.log import EventLog
-from mlcicd.deploy.versions import ModelVersion, RoutingTable
+from mlcicd.deploy.versions import ModelVersion, RoutingTable, model_input
 from mlcicd.errors import InputError
 
 __all__ = ["BatchResponse", "ModelVersion", "Response", "Router", "RoutingTable"]
@@ -321,7 +321,7 @@ class Router:
 
 
 def _predict(model: Any, rows: Any, n: int) -> np.ndarray:
-    out = np.asarray(model.predict(rows))
+    out = np.asarray(model.predict(model_input(model, rows)))
     if out.shape[:1] != (n,):
         raise ValueError(f"model returned {out.shape[:1]} predictions for {n} rows")
     return out

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.deploy.base import Release, as_model_version, live_slot_of
-from mlcicd.deploy.router import ModelVersion, Router
+from mlcicd.deploy.router import Router
+from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
 from mlcicd.stats import McNemarResult, mcnemar_test
 
@@ -215,7 +216,8 @@ class ShadowRelease(Release):
         assert isinstance(model, ModelVersion)
         start = time.perf_counter()
         try:
-            preds: list[Any] = np.asarray(model.model.predict(rows)).tolist()
+            preds: list[Any] = np.asarray(model.model.predict(model_input(model.model, rows))
+                                          ).tolist()
             if len(preds) != len(request_ids):
                 raise ValueError(f"{len(preds)} predictions for {len(request_ids)} rows")
             error = None

@@ -98,3 +98,25 @@ class RoutingTable:
     def slots_for(self, buckets: np.ndarray) -> np.ndarray:
         """Index (into ``weights``) of the slot serving each bucket."""
         return np.searchsorted(self._edges(), buckets, side="right")
+
+
+def model_input(model: Any, rows: Any) -> Any:
+    """``rows`` as the model expects them: a bare 2-D array gets the model's feature names.
+
+    A pipeline fitted on a DataFrame warns on (and may mis-read) unnamed arrays; naming
+    the columns keeps predictions identical and quiet. Anything else passes unchanged.
+
+    >>> import pandas as pd
+    >>> from sklearn.dummy import DummyClassifier
+    >>> m = DummyClassifier().fit(pd.DataFrame({"a": [0.0, 1.0]}), [0, 1])
+    >>> list(model_input(m, np.array([[0.5]])).columns)
+    ['a']
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not isinstance(rows, np.ndarray) or rows.ndim != 2:
+        return rows
+    if rows.shape[1] != len(names):
+        return rows
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(names))
