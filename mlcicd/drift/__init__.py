@@ -41,6 +41,16 @@ DRIFT_TESTS: dict[str, type[DriftTest]] = {
     cls.name: cls for cls in (KolmogorovSmirnov, ChiSquared, PopulationStabilityIndex, Wasserstein)
 }
 
+
+def __getattr__(name: str) -> object:
+    # The monitor pulls in training and artifacts: load it only when asked for.
+    if name in {"Monitor", "MonitorDecision", "read_history"}:
+        from mlcicd.drift import monitor
+
+        return getattr(monitor, name)
+    raise AttributeError(f"module 'mlcicd.drift' has no attribute {name!r}")
+
+
 __all__ = [
     "CORRECTIONS",
     "DESCRIPTIONS",
@@ -54,6 +64,8 @@ __all__ = [
     "FeatureDrift",
     "KSColumnsResult",
     "KolmogorovSmirnov",
+    "Monitor",
+    "MonitorDecision",
     "PopulationStabilityIndex",
     "Wasserstein",
     "accuracy_under_drift",
@@ -66,6 +78,7 @@ __all__ = [
     "labelling_rule",
     "make_drifted",
     "prior_shift",
+    "read_history",
     "reference_data",
     "stream_levels",
 ]

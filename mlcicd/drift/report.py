@@ -91,7 +91,7 @@ class DriftReport:
         return pd.DataFrame([asdict(f) for f in self.features], columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready once NaN are handled, e.g. by :func:`mlcicd.io.write_json`)."""
+        """Plain, JSON-ready data (NaN written as None)."""
         return {
             "drifted": self.drifted,
             "reason": self.reason,
@@ -102,7 +102,10 @@ class DriftReport:
             "n_current": self.n_current,
             "drifted_features": self.drifted_features,
             "untested_features": self.untested_features,
-            "features": [asdict(f) for f in self.features],
+            "features": [
+                {k: None if _is_nan(v) else v for k, v in asdict(f).items()}
+                for f in self.features
+            ],
         }
 
     def summary(self) -> str:
@@ -185,6 +188,10 @@ def _bars(ax: Any, ref: pd.Series, cur: pd.Series) -> None:
     ax.bar(x - 0.2, shares["reference"], width=0.4, label="reference")
     ax.bar(x + 0.2, shares["current"], width=0.4, label="current")
     ax.set_xticks(x, [str(c) for c in shares.index], rotation=45, fontsize=7)
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _or_zero(value: float) -> float:
