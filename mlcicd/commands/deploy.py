@@ -1,9 +1,188 @@
-"""CLI subcommands: deploy (not written yet)."""
+"""CLI subcommands: ``serve`` (HTTP server) and ``deploy canary`` / ``deploy blue-green``.
+
+``mlcicd serve --model DIR`` hosts a model over HTTP (needs the ``serve`` extra).
+``mlcicd deploy canary`` replays a labelled CSV as traffic through a canary release
+and exits 0 when the candidate is promoted, 1 when it is rolled back (or the data
+ran out first). ``mlcicd deploy blue-green`` health-checks a candidate on a smoke
+set and exits 0 when it would take the traffic, 1 when the check fails. Models are
+artifact folders (hash-checked on load); a tampered one is exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from mlcicd.errors import CheckFailed, InputError
+
+EXIT_OK = 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this group's subcommands to the parser."""
+    serve = subparsers.add_parser(
+        "serve", help="serve a model over HTTP (FastAPI + uvicorn, needs the serve extra)",
+        description=(
+            "Serve an artifact with POST /predict, GET /healthz, GET /metrics and admin "
+            "endpoints (deploy, switch, rollback, canary) guarded by the token in "
+            "MLCICD_ADMIN_TOKEN. Binds to 127.0.0.1 unless told otherwise."
+        ),
+    )
+    serve.add_argument("--model", required=True, metavar="DIR", help="live model artifact")
+    serve.add_argument("--candidate", metavar="DIR", help="candidate artifact, kept idle")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.set_defaults(func=run_serve)
+
+    deploy = subparsers.add_parser(
+        "deploy", help="rehearse a release offline: canary or blue-green",
+        description="Run a release strategy on saved models and labelled data.",
+    )
+    actions = deploy.add_subparsers(dest="deploy_command", metavar="STRATEGY")
+
+    canary = actions.add_parser(
+        "canary", help="canary release over a labelled CSV (exit 1 when rolled back)",
+        description=(
+            "Replay the rows of a labelled CSV (shuffled, repeated --repeat times) as "
+            "requests; the candidate gets the --steps shares of traffic, checked after "
+            "each step. Exit 0 when promoted, 1 when aborted or when the data ran out."
+        ),
+    )
+    canary.add_argument("--stable", required=True, metavar="DIR", help="live model artifact")
+    canary.add_argument("--candidate", required=True, metavar="DIR", help="candidate artifact")
+    canary.add_argument("--data", required=True, metavar="CSV", help="labelled rows")
+    canary.add_argument("--target", default="target", help="label column (default: target)")
+    canary.add_argument("--steps", default="0.05,0.1,0.25,0.5,1.0",
+                        help="canary shares, comma separated (default: 0.05,0.1,0.25,0.5,1.0)")
+    canary.add_argument("--min-requests", type=int, default=50,
+                        help="canary requests per step before judging it (default: 50)")
+    canary.add_argument("--min-labels", type=int, default=30,
+                        help="labelled canary requests before judging accuracy (default: 30)")
+    canary.add_argument("--max-accuracy-drop", type=float, default=0.05,
+                        help="largest accuracy drop versus stable (default: 0.05)")
+    canary.add_argument("--max-error-rate", type=float, default=0.01,
+                        help="largest share of failing canary requests (default: 0.01)")
+    canary.add_argument("--repeat", type=int, default=20,
+                        help="times the data is replayed (default: 20)")
+    canary.add_argument("--seed", type=int, default=0, help="shuffling seed (default: 0)")
+    canary.add_argument("--timeline", metavar="CSV", help="write the timeline here")
+    canary.add_argument("--plot", metavar="PNG", help="save the traffic/metrics figure here")
+    canary.set_defaults(func=run_canary)
+
+    blue_green = actions.add_parser(
+        "blue-green", help="health-check a candidate before a switch (exit 1 when it fails)",
+        description=(
+            "Load the candidate into the idle slot, run the health check on a smoke set "
+            "(answers every row, accuracy, latency) and switch only when it passes."
+        ),
+    )
+    blue_green.add_argument("--live", required=True, metavar="DIR", help="live model artifact")
+    blue_green.add_argument("--candidate", required=True, metavar="DIR",
+                            help="candidate artifact")
+    blue_green.add_argument("--smoke", required=True, metavar="CSV", help="labelled smoke set")
+    blue_green.add_argument("--target", default="target", help="label column (default: target)")
+    blue_green.add_argument("--min-accuracy", type=float, default=0.9,
+                            help="lowest accuracy on the smoke set (default: 0.9)")
+    blue_green.add_argument("--max-latency-ms", type=float, default=None,
+                            help="highest p95 single-row latency in ms (default: no limit)")
+    blue_green.set_defaults(func=run_blue_green)
+    deploy.set_defaults(func=lambda args: _usage(deploy))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _steps(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise InputError(f"--steps must be numbers separated by commas, got {text!r}") from exc
+
+
+def _labelled(path: str, target: str):  # type: ignore[no-untyped-def]
+    from mlcicd.io import read_csv
+    from mlcicd.training import split_xy
+
+    return split_xy(read_csv(path, required_columns=[target]), target, source=path)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``mlcicd serve``: load the artifacts and serve until interrupted."""
+    from mlcicd.deploy import ModelVersion, Router
+    from mlcicd.deploy.serve import ADMIN_TOKEN_ENV, serve
+
+    if not 0 < args.port < 65536:
+        raise InputError(f"--port must be between 1 and 65535, got {args.port}")
+    live = ModelVersion.from_artifact(args.model)
+    candidate = ModelVersion.from_artifact(args.candidate) if args.candidate else None
+    router = Router({"blue": live, "green": candidate})
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"mlcicd: warning: listening on {args.host}, reachable from other machines",
+              file=sys.stderr)
+    import os
+
+    if not os.environ.get(ADMIN_TOKEN_ENV):
+        print(f"mlcicd: {ADMIN_TOKEN_ENV} is not set: admin endpoints are disabled",
+              file=sys.stderr)
+    print(f"mlcicd: serving {live.version} on http://{args.host}:{args.port}", file=sys.stderr)
+    serve(router, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def run_canary(args: argparse.Namespace) -> int:
+    """``mlcicd deploy canary``: print the timeline; exit 1 unless promoted."""
+    import numpy as np
+
+    from mlcicd.deploy import CanaryPlan, CanaryRelease, ModelVersion, Router
+
+    plan = CanaryPlan(steps=_steps(args.steps), min_requests=args.min_requests,
+                      min_labels=args.min_labels, max_accuracy_drop=args.max_accuracy_drop,
+                      max_error_rate=args.max_error_rate)
+    if args.repeat < 1:
+        raise InputError(f"--repeat must be >= 1, got {args.repeat}")
+    X, y = _labelled(args.data, args.target)
+    stable = ModelVersion.from_artifact(args.stable)
+    candidate = ModelVersion.from_artifact(args.candidate)
+    rng = np.random.default_rng(args.seed)
+    order = np.concatenate([rng.permutation(len(X)) for _ in range(args.repeat)])
+    keys = [f"user-{i}" for i in rng.integers(0, 10 * len(X), size=len(order))]
+    router = Router({"stable": stable, "canary": None})
+    release = CanaryRelease(router, candidate, plan)
+    release.run(X.iloc[order].reset_index(drop=True), y.to_numpy()[order], keys)
+    timeline = release.timeline_frame()
+    print(timeline.drop(columns=["reasons"]).to_string(index=False, float_format="%.3f"))
+    if len(timeline):
+        print(f"last decision: {timeline['decision'].iloc[-1]}: {timeline['reasons'].iloc[-1]}")
+    if args.timeline:
+        from mlcicd.io import atomic_write_text
+
+        atomic_write_text(args.timeline, timeline.to_csv(index=False))
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        release.plot().savefig(args.plot, dpi=120)
+    print(f"canary {candidate.version}: {release.status_}")
+    if release.status_ != "promoted":
+        raise CheckFailed(f"candidate {candidate.version} not promoted ({release.status_})")
+    return EXIT_OK
+
+
+def run_blue_green(args: argparse.Namespace) -> int:
+    """``mlcicd deploy blue-green``: print the health report; exit 1 when it fails."""
+    from mlcicd.deploy import BlueGreenRelease, HealthCheck, ModelVersion, Router
+
+    X, y = _labelled(args.smoke, args.target)
+    check = HealthCheck(X, y.to_numpy(), min_accuracy=args.min_accuracy,
+                        max_latency_ms=args.max_latency_ms)
+    router = Router({"blue": ModelVersion.from_artifact(args.live), "green": None})
+    release = BlueGreenRelease(router, check)
+    report = release.release(args.candidate)
+    print(report.to_frame().to_string(index=False))
+    if not report.passed:
+        raise CheckFailed(f"health check failed ({', '.join(report.failures())}): "
+                          f"{router.live_versions()} keeps serving")
+    print(f"switched: {router.live_versions()}")
+    return EXIT_OK
