@@ -12,6 +12,7 @@ live in their own module and are all re-exported here.
 """
 
 from mlcicd.labs.checking import STRICT_ENV, CheckResult
+from mlcicd.labs.checks_drift import check_bonferroni, check_covariate_shift, check_psi
 from mlcicd.labs.checks_release import (
     check_gate_yaml,
     check_interval_reading,
@@ -27,10 +28,13 @@ from mlcicd.labs.checks_testing import (
 __all__ = [
     "STRICT_ENV",
     "CheckResult",
+    "check_bonferroni",
+    "check_covariate_shift",
     "check_gate_yaml",
     "check_integration_tests",
     "check_interval_reading",
     "check_performance_tests",
+    "check_psi",
     "check_regressed_metrics",
     "check_repair",
     "check_schema",
