@@ -36,7 +36,7 @@ WRITE_PERMISSIONS = {
 }
 
 #: Shell basics a `run:` step may use besides make, mlcicd and the scripts under ci/.
-SHELL_BASICS = {"cat", "cp", "echo", "ls", "mkdir", "printf", "tee", "test", "true"}
+SHELL_BASICS = {"cat", "cp", "echo", "ls", "mkdir", "printf", "rm", "tee", "test", "true"}
 #: `python -m <module> <verb>` invocations a step may use.
 PYTHON_MODULES = {("pip", "install")}
 
@@ -244,6 +244,31 @@ def test_retraining_runs_nightly_and_on_demand():
     on = triggers(load(WORKFLOW_DIR / "retrain.yml"))
     assert on["schedule"][0]["cron"]
     assert on["workflow_dispatch"]["inputs"]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "mlcicd no-such-command --out x",
+        "make no-such-target",
+        "curl -sSL https://example.com/model.pkl -o model.pkl",
+        "echo ok && ci/no_such_script.sh",
+        ".venv/bin/mlcicd compare --no-such-option 1",
+    ],
+)
+def test_the_command_check_rejects_what_this_repository_lacks(script):
+    with pytest.raises(AssertionError):
+        for command in shell_commands(script):
+            check_command(command)
+
+
+def test_the_command_check_splits_pipes_lists_and_continuations():
+    script = 'A=1 make lint && cat x.md >> "$GITHUB_STEP_SUMMARY"\nmlcicd train \\\n  --out m'
+    assert shell_commands(script) == [
+        ["A=1", "make", "lint"],
+        ["cat", "x.md", ">>", "$GITHUB_STEP_SUMMARY"],
+        ["mlcicd", "train", "--out", "m"],
+    ]
 
 
 def shell_commands(script: str) -> list[list[str]]:
