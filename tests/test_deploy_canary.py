@@ -74,7 +74,7 @@ def test_a_bad_candidate_is_rolled_back(stream, models):
     release = CanaryRelease(router, models["bad"], PLAN).run(X, y, keys)
     assert release.status_ == "aborted"
     last = release.timeline_frame().iloc[-1]
-    assert last["decision"] == "abort" and "accuracy" in last["reasons"]
+    assert last["decision"] == "abort" and "accuracy" in last["reasons"][0]
     assert last["weight"] == 0.05
     # All traffic goes back to stable at once, for every user.
     assert router.live_versions() == {"stable": "v1"}
@@ -91,7 +91,7 @@ def test_a_candidate_that_raises_is_aborted_on_its_error_rate(stream, models):
     release = CanaryRelease(router, ModelVersion(FailsOften(), "flaky"), plan)
     release.run(X[:2000], keys=keys[:2000], batch_size=20)
     assert release.status_ == "aborted"
-    assert "error rate" in release.timeline_frame()["reasons"].iloc[-1]
+    assert "error rate" in release.timeline_frame()["reasons"].iloc[-1][0]
     assert router.live_versions() == {"stable": "v1"}
 
 

@@ -152,9 +152,12 @@ def run_canary(args: argparse.Namespace) -> int:
     release = CanaryRelease(router, candidate, plan)
     release.run(X.iloc[order].reset_index(drop=True), y.to_numpy()[order], keys)
     timeline = release.timeline_frame()
-    print(timeline.drop(columns=["reasons"]).to_string(index=False, float_format="%.3f"))
     if len(timeline):
+        timeline["reasons"] = timeline["reasons"].map("; ".join)
+        print(timeline.drop(columns=["reasons"]).to_string(index=False, float_format="%.3f"))
         print(f"last decision: {timeline['decision'].iloc[-1]}: {timeline['reasons'].iloc[-1]}")
+    else:
+        print("no step could be judged: not enough requests or labels")
     if args.timeline:
         from mlcicd.io import atomic_write_text
 

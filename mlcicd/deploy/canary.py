@@ -193,7 +193,7 @@ class CanaryRelease(Release):
         self.timeline_.append({
             "step": analysis.step, "weight": analysis.weight,
             "requests_so_far": self.router.n_requests, **analysis.metrics,
-            "decision": analysis.decision, "reasons": "; ".join(analysis.reasons),
+            "decision": analysis.decision, "reasons": list(analysis.reasons),
         })
         if analysis.decision == "abort":
             self.abort("; ".join(analysis.reasons))
@@ -301,7 +301,11 @@ class CanaryRelease(Release):
 
     # --------------------------------------------------------------- reports
     def timeline_frame(self) -> pd.DataFrame:
-        """One row per decision taken (``wait`` is not recorded by :meth:`run`)."""
+        """One row per decision taken (``wait`` is not recorded by :meth:`run`).
+
+        Columns: step, weight, requests_so_far, the guardrail metrics, decision, and
+        reasons (a list of sentences).
+        """
         return pd.DataFrame(self.timeline_)
 
     def plot(self) -> Any:
