@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -202,6 +203,100 @@ def test_no_expression_inside_a_run_script(script):
 def test_every_run_step_calls_a_command_of_this_repository(script):
     for command in shell_commands(script):
         check_command(command)
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "ci").glob("*.sh")), ids=lambda p: p.name)
+def test_ci_scripts_call_only_existing_mlcicd_commands(script):
+    calls = [
+        command
+        for command in shell_commands(script.read_text(encoding="utf-8"))
+        if command[0] == "$MLCICD"
+    ]
+    assert calls, f"{script.name} calls no mlcicd command"
+    for command in calls:
+        check_mlcicd(command[1:])
+
+
+def test_workflow_scripts_are_executable():
+    for path in WORKFLOWS:
+        for _, step in steps(load(path)):
+            program = step.get("run", "").split(" ", 1)[0]
+            if program.startswith("ci/") and program.endswith(".sh"):
+                assert (ROOT / program).stat().st_mode & 0o111, f"{program} is not executable"
+
+
+def run_retrain(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run ci/retrain.sh as the workflow does; return the process and its step outputs."""
+    github_output = tmp_path / "github_output"
+    settings = {
+        "MLCICD": str(BIN / "mlcicd"),
+        "PYTHON": sys.executable,
+        "RETRAIN_DATA": str(tmp_path / "data"),
+        "RETRAIN_OUT": str(tmp_path / "out"),
+        "GITHUB_OUTPUT": str(github_output),
+        **env,
+    }
+    result = subprocess.run(
+        ["bash", "ci/retrain.sh"],
+        cwd=ROOT,
+        env={**os.environ, **settings},
+        capture_output=True,
+        text=True,
+    )
+    outputs = {}
+    if github_output.exists():
+        lines = github_output.read_text(encoding="utf-8").splitlines()
+        outputs = dict(line.split("=", 1) for line in lines)
+    return result, outputs
+
+
+def baseline_files() -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((ROOT / "baseline").iterdir())}
+
+
+def test_nightly_cycle_without_drift_keeps_the_model_and_reports(tmp_path):
+    before = baseline_files()
+    result, outputs = run_retrain(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert outputs == {"promoted": "false", "outcome": "no retrain"}
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("## Retraining cycle: no retrain")
+    assert "Quality gate passed" in summary
+    history = (tmp_path / "out" / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(history) == 1 and json.loads(history[0])["outcome"] == "no retrain"
+    assert baseline_files() == before
+
+
+def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_path):
+    import pandas as pd
+
+    before = baseline_files()
+    data = tmp_path / "data"
+    subprocess.run(
+        [str(BIN / "mlcicd"), "datasets", "export", "breast-cancer", "--out", str(data)],
+        check=True,
+        capture_output=True,
+    )
+    batch = pd.read_csv(data / "test.csv")
+    features = [name for name in batch.columns if name != "target"]
+    batch[features] = batch[features] * 1.25  # every measurement reads 25 % high
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+
+    result, outputs = run_retrain(tmp_path, RETRAIN_BATCH=str(tmp_path / "batch.csv"))
+    assert result.returncode == 0, result.stderr
+    assert outputs["outcome"] in {"promoted", "rejected"}
+    decision = json.loads((tmp_path / "out" / "decision.json").read_text(encoding="utf-8"))
+    assert decision["retrained"] is True
+    assert outputs["promoted"] == str(decision["promoted"]).lower()
+    assert "Data drift: detected" in (tmp_path / "out" / "drift.md").read_text("utf-8")
+    assert baseline_files() == before
+
+
+def test_retrain_with_a_missing_batch_is_bad_input(tmp_path):
+    result, outputs = run_retrain(tmp_path, RETRAIN_BATCH=str(tmp_path / "missing.csv"))
+    assert result.returncode == 2
+    assert "not found" in result.stderr
+    assert outputs == {}
 
 
 def test_ci_lints_and_tests_on_push_and_pull_request():
