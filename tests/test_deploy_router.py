@@ -9,6 +9,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
@@ -211,3 +213,33 @@ def test_a_model_is_loaded_from_a_checked_artifact(tmp_path, data):
     model_file.write_bytes(model_file.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(ArtifactError):
         ModelVersion.from_artifact(tmp_path / "model")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    weights=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(lambda w: sum(w) > 0),
+    keys=st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=40),
+    salt=st.text(max_size=40),
+)
+def test_batch_and_single_routing_agree_for_any_weights_keys_and_salt(weights, keys, salt):
+    total = sum(weights)
+    shares = [w / total for w in weights]
+    shares[-1] = max(0.0, 1.0 - sum(shares[:-1]))
+    models = {name: ModelVersion(_CONSTANT[name], name) for name in ("a", "b", "c")}
+    X = np.zeros((len(keys), 1))
+
+    def fresh() -> Router:
+        router = Router(models)
+        router.set_weights(dict(zip(("a", "b", "c"), shares, strict=True)), salt=salt)
+        return router
+
+    batch = fresh().route_batch(X, keys)
+    one = fresh()
+    assert batch.slots.tolist() == [one.route(X[i], key=k).slot for i, k in enumerate(keys)]
+    assert set(batch.slots) <= {n for n, s in zip(("a", "b", "c"), shares, strict=True) if s > 0}
+
+
+_CONSTANT = {
+    name: DummyClassifier(strategy="constant", constant=i).fit([[0], [1], [2]], [0, 1, 2])
+    for i, name in enumerate(("a", "b", "c"))
+}
