@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 
 from mlcicd.drift import KolmogorovSmirnov, ks_2samp_columns
-from mlcicd.drift.ks import EXACT_MAX_N, asymptotic_pvalue
+from mlcicd.drift.ks import gap_units
+from mlcicd.drift.ks_pvalue import EXACT_MAX_N, asymptotic_pvalue
 from mlcicd.errors import InputError
 
 TOL = 1e-9
@@ -99,9 +100,23 @@ def test_fast_asymptotic_pvalue_equals_scipys_kstwo(n, n_d_squared):
     assert asymptotic_pvalue(d, n) == pytest.approx(stats.kstwo.sf(d, n), abs=1e-10)
 
 
-def test_fast_asymptotic_pvalue_holds_for_a_million_rows_a_side():
-    n, d = 500_000, 0.0025
+@pytest.mark.parametrize(("n", "d"), [(500_000, 0.0025), (30_001, 0.05)])
+def test_fast_asymptotic_pvalue_holds_for_large_samples(n, d):
     assert asymptotic_pvalue(d, n) == pytest.approx(stats.kstwo.sf(d, n), abs=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("block", [1, 2, 5])
+def test_blockwise_search_finds_the_same_gap_as_a_full_search(seed, block):
+    rng = np.random.default_rng(3000 + seed)
+    n1, n2 = rng.integers(1, 200, size=2)
+    if seed % 2:
+        a, b = rng.normal(size=n1), rng.normal(0.2, 1.0, size=n2)
+    else:
+        a, b = rng.integers(0, 6, size=n1) * 1.0, rng.integers(0, 7, size=n2) * 1.0
+    a.sort()
+    b.sort()
+    assert gap_units(a, b, block=block) == gap_units(a, b, block=10_000)
 
 
 def test_dataframes_are_tested_column_by_column():

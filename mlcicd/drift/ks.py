@@ -2,23 +2,23 @@
 
 :func:`ks_2samp_columns` gives, for every column, the same statistic and p-value as
 ``scipy.stats.ks_2samp(ref, cur, nan_policy="omit")`` (two-sided, ``method="auto"``),
-but does the work the big inputs need only once: each column is sorted once and the
-distance between the two empirical CDFs is then found in one linear pass (a single
-binary search of the current values into the reference ones, plus counting).
+but does the costly part only once: each column is sorted once, and the largest gap
+between the two empirical CDFs is then found from how many reference values lie below
+each current value (:func:`gap_units`), searching value by value only where the gap
+can be largest. P-values come from :mod:`mlcicd.drift.ks_pvalue`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from mlcicd.drift.base import DriftTest, DriftTestResult, dropped_note, numeric_values
+from mlcicd.drift.ks_pvalue import EXACT_MAX_N, asymptotic_pvalue, exact_pvalue
 from mlcicd.errors import InputError
 
 __all__ = [
@@ -26,12 +26,9 @@ __all__ = [
     "KSColumnsResult",
     "KolmogorovSmirnov",
     "asymptotic_pvalue",
+    "gap_units",
     "ks_2samp_columns",
 ]
-
-#: The exact null distribution is used when both samples have at most this many values
-#: (the same rule as ``scipy.stats.ks_2samp(method="auto")``); the asymptotic one above.
-EXACT_MAX_N = 10_000
 
 
 @dataclass(frozen=True)
@@ -68,10 +65,10 @@ def ks_2samp_columns(reference: Any, current: Any) -> KSColumnsResult:
     The statistic is :math:`D = \\sup_x |F_{ref}(x) - F_{cur}(x)|`. The ECDF gap only
     falls at current values and only rises at reference values, so its extremes sit at,
     or just before, a current value: knowing how many reference values lie below (and
-    at) each current value is enough, ties included. That is one binary search per
-    current value in the sorted reference; no bigger sort. P-values: exact when both
-    samples have at most :data:`EXACT_MAX_N` values, else ``scipy.stats.kstwo`` with
-    :math:`n = \\mathrm{round}(n_1 n_2 / (n_1 + n_2))`, as scipy does.
+    at) each current value is enough, ties included (:func:`gap_units`). P-values: exact
+    when both samples have at most :data:`EXACT_MAX_N` values, else
+    ``scipy.stats.kstwo`` with :math:`n = \\mathrm{round}(n_1 n_2 / (n_1 + n_2))`, as
+    scipy does.
 
     Examples
     --------
@@ -133,110 +130,63 @@ def _sorted_finite(column: np.ndarray) -> np.ndarray:
 def _ks_sorted(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     n1, n2 = a.size, b.size
     g = math.gcd(n1, n2)
-    n1g, n2g = n1 // g, n2 // g
-    lcm = n1g * n2
-    # below[j] / at_or_below[j]: reference values < b[j] / <= b[j] (they differ on ties).
-    below = np.searchsorted(a, b, side="left")
-    at_or_below = below
-    tied = a[np.minimum(below, n1 - 1)] == b
-    if tied.any():
-        at_or_below = below.copy()
-        at_or_below[tied] = np.searchsorted(a, b[tied], side="right")
-    # Differences counted in units of 1 / lcm(n1, n2) are integers: no rounding.
-    # F_ref - F_cur peaks just before some b[j]: below[j] / n1 - j / n2.
-    # F_cur - F_ref peaks at some b[j]: (j + 1) / n2 - at_or_below[j] / n1.
-    steps = np.arange(n2, dtype=np.int64) * n1g
-    reference_ahead = int(np.max(below * n2g - steps))
-    current_ahead = int(np.max(steps - at_or_below * n2g)) + n1g
-    h = max(reference_ahead, current_ahead, 0)
+    lcm = (n1 // g) * n2
+    h = gap_units(a, b)
     if max(n1, n2) <= EXACT_MAX_N:
-        return h / lcm, _exact_pvalue(n1, n2, h), "exact"
+        return h / lcm, exact_pvalue(n1, n2, h), "exact"
     d = h / lcm
     return d, asymptotic_pvalue(d, round(n1 * n2 / (n1 + n2))), "asymp"
 
 
-def asymptotic_pvalue(d: float, n: int) -> float:
-    """``scipy.stats.kstwo.sf(d, n)``, computed faster in its slowest region.
+def gap_units(a: np.ndarray, b: np.ndarray, block: int = 64) -> int:
+    """``lcm(n1, n2) * max_x |F_a(x) - F_b(x)|`` for sorted ``a`` and ``b``: an integer.
 
-    For ``n > 140`` and ``2.2 <= n d**2 < 370`` (p-values from about 0.02 down to
-    1e-320) scipy evaluates ``2 * scipy.special.smirnov(n, d)`` with a loop of ``n``
-    terms, which costs a third of a second at ``n = 500,000``. There the same
-    Birnbaum-Tingey sum is evaluated here as one vector operation in log space
-    (relative error about 1e-9); everywhere else scipy is called.
+    Blocks of ``block`` consecutive values of ``b`` are first bounded using only their
+    first and last values; only the blocks whose bound could beat the best exact value
+    seen so far are searched value by value. The answer is exact, ties included.
 
-    >>> from scipy import special, stats
-    >>> bool(abs(asymptotic_pvalue(0.003, 500_000) - stats.kstwo.sf(0.003, 500_000)) < 1e-12)
-    True
+    >>> gap_units(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 5.0, 6.0]))  # D = 6/12
+    6
     """
-    nd2 = n * d * d
-    if n > 140 and 2.2 <= nd2 < 370.0 and 1.0 < n * d < n - 1 and d < 0.5:
-        return min(2.0 * _smirnov_sf(n, d), 1.0)
-    return float(np.clip(stats.kstwo.sf(d, n), 0.0, 1.0))
-
-
-def _smirnov_sf(n: int, d: float) -> float:
-    # P(D_n+ >= d) = d * sum_{j=0}^{floor(n(1-d))} C(n, j) (1 - d - j/n)^(n-j) (d + j/n)^(j-1)
-    j = np.arange(math.floor(n * (1.0 - d)) + 1, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        log_terms = (
-            -math.log(n + 1)
-            - special.betaln(n - j + 1, j + 1)
-            + (n - j) * np.log1p(-d - j / n)
-            + (j - 1) * np.log(d + j / n)
-        )
-    return d * math.exp(special.logsumexp(log_terms))
-
-
-@lru_cache(maxsize=4096)
-def _exact_pvalue(n1: int, n2: int, h: int) -> float:
-    """P(D >= h / lcm(n1, n2)) under the null, by counting lattice paths.
-
-    Pick the pooled values one at a time in random order: after ``i`` reference and
-    ``j`` current values the path is at (i, j), and D >= d exactly when the path touches
-    a cell with ``|i/n1 - j/n2| >= d``. ``q(i, j)`` is the chance that a random path to
-    (i, j) has touched one; it is 1 there, and elsewhere the average of its two
-    predecessors weighted by how many paths come from each. Cells on one anti-diagonal
-    depend only on the previous one, so each diagonal is one vector step.
-    """
-    if h == 0:
-        return 1.0
-    if n1 == n2:
-        return _exact_pvalue_equal(n1, h)
+    n1, n2 = a.size, b.size
     g = math.gcd(n1, n2)
     n1g, n2g = n1 // g, n2 // g
-    span = n1g + n2g
-    lo, values = 0, np.zeros(1)
-    for k in range(1, n1 + n2 + 1):
-        # Inside the band: |i * n2g - (k - i) * n1g| < h, i.e. i in (low, high) below.
-        new_lo = max((k * n1g - h) // span + 1, k - n2, 0)
-        new_hi = min(-((-(k * n1g + h)) // span) - 1, k, n1)
-        if new_lo > new_hi:
-            return 1.0
-        i = np.arange(new_lo, new_hi + 1)
-        from_left = _window(values, lo, new_lo - 1, new_hi - 1)  # q(i - 1, j)
-        from_below = _window(values, lo, new_lo, new_hi)  # q(i, j - 1)
-        values = (i * from_left + (k - i) * from_below) / k
-        lo = new_lo
-    return float(np.clip(values[n1 - lo], 0.0, 1.0))
+    if n2 <= 4 * block:
+        return _gap_exact(a, b, np.arange(n2), n1g, n2g)
+    first = np.arange(0, n2, block)
+    last = np.minimum(first + block, n2) - 1
+    below_first = np.searchsorted(a, b[first], side="left")
+    at_or_below_last = np.searchsorted(a, b[last], side="right")
+    best = _gap_exact(a, b, first, n1g, n2g)
+    # Within a block, below[j] >= below[first] and at_or_below[j] <= at_or_below[last].
+    bound = np.maximum(
+        at_or_below_last * n2g - first * n1g, (last + 1) * n1g - below_first * n2g
+    )
+    open_blocks = np.flatnonzero(bound > best)
+    if open_blocks.size > first.size // 2:
+        return _gap_exact(a, b, np.arange(n2), n1g, n2g)
+    if open_blocks.size:
+        rows = (first[open_blocks, None] + np.arange(block)).ravel()
+        best = max(best, _gap_exact(a, b, rows[rows < n2], n1g, n2g))
+    return best
 
 
-def _window(values: np.ndarray, start: int, first: int, last: int) -> np.ndarray:
-    out = np.ones(last - first + 1)
-    a, b = max(first, start), min(last, start + values.size - 1)
-    if a <= b:
-        out[a - first : b - first + 1] = values[a - start : b - start + 1]
-    return out
-
-
-def _exact_pvalue_equal(n: int, h: int) -> float:
-    # Equal sizes have a closed form (reflection principle):
-    # P(D >= h/n) = 2 * sum_{k >= 1} (-1)^(k-1) C(2n, n - kh) / C(2n, n).
-    t = np.arange(n, dtype=np.float64)
-    ratios = np.cumprod((n - t) / (n + t + 1))
-    terms = ratios[np.arange(h, n + 1, h) - 1]
-    signs = np.where(np.arange(terms.size) % 2 == 0, 1.0, -1.0)
-    total = 2.0 * float(np.sum((signs * terms)[::-1]))
-    return min(max(total, 0.0), 1.0)
+def _gap_exact(a: np.ndarray, b: np.ndarray, rows: np.ndarray, n1g: int, n2g: int) -> int:
+    # Differences counted in units of 1 / lcm(n1, n2) are integers: no rounding.
+    # F_a - F_b peaks just before some b[j]: below[j] / n1 - j / n2.
+    # F_b - F_a peaks at some b[j]: (j + 1) / n2 - at_or_below[j] / n1.
+    # below / at_or_below: values of a < b[j] / <= b[j] (they differ only on ties).
+    keys = b[rows]
+    below = np.searchsorted(a, keys, side="left")
+    at_or_below = below
+    tied = a[np.minimum(below, a.size - 1)] == keys
+    if tied.any():
+        at_or_below = below.copy()
+        at_or_below[tied] = np.searchsorted(a, keys[tied], side="right")
+    steps = rows.astype(np.int64) * n1g
+    a_ahead = int(np.max(below * n2g - steps))
+    b_ahead = int(np.max(steps - at_or_below * n2g)) + n1g
+    return max(a_ahead, b_ahead, 0)
 
 
 class KolmogorovSmirnov(DriftTest):

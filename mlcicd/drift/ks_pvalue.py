@@ -1,0 +1,111 @@
+"""Null distribution of the two-sample Kolmogorov-Smirnov statistic: p-values.
+
+The same choices as ``scipy.stats.ks_2samp(method="auto")``: the exact distribution
+(counting lattice paths, after Hodges 1958) when both samples have at most
+:data:`EXACT_MAX_N` values, else ``scipy.stats.kstwo`` with
+:math:`n = \\mathrm{round}(n_1 n_2 / (n_1 + n_2))`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import special, stats
+
+__all__ = ["EXACT_MAX_N", "exact_pvalue", "asymptotic_pvalue"]
+
+#: The exact null distribution is used when both samples have at most this many values
+#: (the same rule as ``scipy.stats.ks_2samp(method="auto")``); the asymptotic one above.
+EXACT_MAX_N = 10_000
+
+#: Below this many terms the one-sided Smirnov sum is evaluated term by term.
+SUM_ALL_TERMS_UP_TO = 20_000
+
+
+@lru_cache(maxsize=4096)
+def exact_pvalue(n1: int, n2: int, h: int) -> float:
+    """P(D >= h / lcm(n1, n2)) under the null, by counting lattice paths.
+
+    Pick the pooled values one at a time in random order: after ``i`` reference and
+    ``j`` current values the path is at (i, j), and D >= d exactly when the path touches
+    a cell with ``|i/n1 - j/n2| >= d``. ``q(i, j)`` is the chance that a random path to
+    (i, j) has touched one; it is 1 there, and elsewhere the average of its two
+    predecessors weighted by how many paths come from each. Cells on one anti-diagonal
+    depend only on the previous one, so each diagonal is one vector step.
+    """
+    if h == 0:
+        return 1.0
+    if n1 == n2:
+        return _exact_pvalue_equal(n1, h)
+    g = math.gcd(n1, n2)
+    n1g, n2g = n1 // g, n2 // g
+    span = n1g + n2g
+    lo, values = 0, np.zeros(1)
+    for k in range(1, n1 + n2 + 1):
+        # Inside the band: |i * n2g - (k - i) * n1g| < h, i.e. i in (low, high) below.
+        new_lo = max((k * n1g - h) // span + 1, k - n2, 0)
+        new_hi = min(-((-(k * n1g + h)) // span) - 1, k, n1)
+        if new_lo > new_hi:
+            return 1.0
+        i = np.arange(new_lo, new_hi + 1)
+        from_left = _window(values, lo, new_lo - 1, new_hi - 1)  # q(i - 1, j)
+        from_below = _window(values, lo, new_lo, new_hi)  # q(i, j - 1)
+        values = (i * from_left + (k - i) * from_below) / k
+        lo = new_lo
+    return float(np.clip(values[n1 - lo], 0.0, 1.0))
+
+
+def _window(values: np.ndarray, start: int, first: int, last: int) -> np.ndarray:
+    out = np.ones(last - first + 1)
+    a, b = max(first, start), min(last, start + values.size - 1)
+    if a <= b:
+        out[a - first : b - first + 1] = values[a - start : b - start + 1]
+    return out
+
+
+def _exact_pvalue_equal(n: int, h: int) -> float:
+    # Equal sizes have a closed form (reflection principle):
+    # P(D >= h/n) = 2 * sum_{k >= 1} (-1)^(k-1) C(2n, n - kh) / C(2n, n).
+    t = np.arange(n, dtype=np.float64)
+    ratios = np.cumprod((n - t) / (n + t + 1))
+    terms = ratios[np.arange(h, n + 1, h) - 1]
+    signs = np.where(np.arange(terms.size) % 2 == 0, 1.0, -1.0)
+    total = 2.0 * float(np.sum((signs * terms)[::-1]))
+    return min(max(total, 0.0), 1.0)
+
+
+def asymptotic_pvalue(d: float, n: int) -> float:
+    """``scipy.stats.kstwo.sf(d, n)``, computed faster in its slowest region.
+
+    For ``n > 140`` and ``2.2 <= n d**2 < 370`` (p-values from about 0.02 down to
+    1e-320) scipy evaluates ``2 * scipy.special.smirnov(n, d)`` with a loop of ``n``
+    terms, which costs a third of a second at ``n = 500,000``. There the same
+    Birnbaum-Tingey sum is evaluated here as one vector operation in log space; above
+    :data:`SUM_ALL_TERMS_UP_TO` terms, on every k-th term only (about 2,000 of them, times
+    k): the terms follow a smooth bump thousands of terms wide, which such a sum
+    integrates almost perfectly. Everywhere else scipy is called. Agreement with scipy:
+    about 1e-12 (absolute), checked in the tests.
+
+    >>> bool(abs(asymptotic_pvalue(0.003, 500_000) - stats.kstwo.sf(0.003, 500_000)) < 1e-12)
+    True
+    """
+    nd2 = n * d * d
+    if n > 140 and 2.2 <= nd2 < 370.0 and 1.0 < n * d < n - 1 and d < 0.5:
+        return min(2.0 * _smirnov_sf(n, d), 1.0)
+    return float(np.clip(stats.kstwo.sf(d, n), 0.0, 1.0))
+
+
+def _smirnov_sf(n: int, d: float) -> float:
+    # P(D_n+ >= d) = d * sum_{j=0}^{floor(n(1-d))} C(n, j) (1 - d - j/n)^(n-j) (d + j/n)^(j-1)
+    step = 1 if n <= SUM_ALL_TERMS_UP_TO else n // 2000
+    j = np.arange(0, math.floor(n * (1.0 - d)) + 1, step, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        log_terms = (
+            -math.log(n + 1)
+            - special.betaln(n - j + 1, j + 1)
+            + (n - j) * np.log1p(-d - j / n)
+            + (j - 1) * np.log(d + j / n)
+        )
+    return d * step * math.exp(special.logsumexp(log_terms))
