@@ -1,4 +1,7 @@
-"""The smoke subset of the labs' papermill matrix runs through the CLI (full matrix: make labs)."""
+"""The smoke subset of the labs' papermill matrix runs through the CLI (full matrix: make labs).
+
+One test per smoke entry of ``labs/params.yaml``, so pytest-xdist spreads them.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +15,28 @@ from mlcicd.labs.params import load_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 MATRIX = ROOT / "labs" / "params.yaml"
+SMOKE = load_matrix(MATRIX).smoke
+
+
+def test_the_matrix_names_a_smoke_subset_with_one_set_per_lab():
+    assert SMOKE
+    labs = [lab for lab, _ in SMOKE]
+    assert len(labs) == len(set(labs))
+    assert all(params_name != "default" for _, params_name in SMOKE)
 
 
 @pytest.mark.slow
-def test_smoke_subset_of_the_matrix_runs_and_records_metrics(tmp_path, capsys):
-    smoke = load_matrix(MATRIX).smoke
-    assert smoke, "params.yaml names a smoke subset"
-    code = main(["labs", "run", "--smoke", "--matrix", str(MATRIX), "--out", str(tmp_path),
-                 "--jobs", "1", "--no-progress"])
+@pytest.mark.parametrize(("lab", "params_name"), SMOKE, ids=["/".join(p) for p in SMOKE])
+def test_smoke_run_passes_its_checks_and_records_metrics(lab, params_name, tmp_path, capsys):
+    code = main(["labs", "run", "--lab", lab, "--params", params_name, "--matrix", str(MATRIX),
+                 "--out", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0, out
+    assert f"{lab}  {params_name}" in out and "ok" in out
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert [(r["lab"], r["params_name"]) for r in summary] == list(smoke)
-    for lab, params_name in smoke:
-        assert f"{lab}  {params_name}" in out or lab in out
-        metrics = json.loads((tmp_path / lab / f"{params_name}.metrics.json").read_text())
-        assert metrics, f"{lab}/{params_name} recorded no metric"
-        assert (tmp_path / lab / f"{params_name}.ipynb").is_file()
+    assert [(r["lab"], r["params_name"], r["status"]) for r in summary] == [
+        (lab, params_name, "ok")
+    ]
+    metrics = json.loads((tmp_path / lab / f"{params_name}.metrics.json").read_text())
+    assert metrics, "the notebook recorded no metric"
+    assert (tmp_path / lab / f"{params_name}.ipynb").is_file()

@@ -12,6 +12,11 @@ live in their own module and are all re-exported here.
 """
 
 from mlcicd.labs.checking import STRICT_ENV, CheckResult
+from mlcicd.labs.checks_deploy import (
+    check_assign_group,
+    check_canary_decision,
+    check_users_needed,
+)
 from mlcicd.labs.checks_drift import check_bonferroni, check_covariate_shift, check_psi
 from mlcicd.labs.checks_release import (
     check_gate_yaml,
@@ -28,7 +33,9 @@ from mlcicd.labs.checks_testing import (
 __all__ = [
     "STRICT_ENV",
     "CheckResult",
+    "check_assign_group",
     "check_bonferroni",
+    "check_canary_decision",
     "check_covariate_shift",
     "check_gate_yaml",
     "check_integration_tests",
@@ -38,4 +45,5 @@ __all__ = [
     "check_regressed_metrics",
     "check_repair",
     "check_schema",
+    "check_users_needed",
 ]
