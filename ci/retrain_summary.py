@@ -25,9 +25,7 @@ def decision_markdown(decision: dict[str, Any]) -> str:
         f"- production accuracy on the batch: {accuracy:.4f} "
         f"(minimum {decision['min_accuracy']:.4f}, {decision['batch_rows']} rows)"
     )
-    lines.append(
-        f"- model: `{decision['model_before'][:12]}` -> `{decision['model_after'][:12]}`"
-    )
+    lines.append(f"- model: `{decision['model_before'][:12]}` -> `{decision['model_after'][:12]}`")
     if decision.get("error"):
         lines.append(f"- error: {decision['error']}")
     return "\n".join(lines) + "\n"

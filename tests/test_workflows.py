@@ -225,6 +225,25 @@ def test_workflow_scripts_are_executable():
                 assert (ROOT / program).stat().st_mode & 0o111, f"{program} is not executable"
 
 
+def test_lab_matrix_has_one_job_per_lab_and_parameter_set(tmp_path):
+    matrix_file = ROOT / "labs" / "params.yaml"
+    raw = yaml.safe_load(matrix_file.read_text(encoding="utf-8"))
+    expected = [
+        {"lab": lab, "params": name} for lab, spec in raw["labs"].items() for name in spec["sets"]
+    ]
+    github_output = tmp_path / "github_output"
+    result = subprocess.run(
+        [sys.executable, "ci/labs_matrix.py", "--github-output", str(github_output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"include": expected}
+    key, _, value = github_output.read_text(encoding="utf-8").strip().partition("=")
+    assert key == "matrix" and json.loads(value) == {"include": expected}
+
+
 def run_retrain(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, dict]:
     """Run ci/retrain.sh as the workflow does; return the process and its step outputs."""
     github_output = tmp_path / "github_output"
