@@ -8,13 +8,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MLCICD="${MLCICD:-.venv/bin/mlcicd}"
+MLCICD="$(realpath "${MLCICD:-.venv/bin/mlcicd}")"
+root="$PWD"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-"$MLCICD" datasets export breast-cancer --out "$scratch/data"
-"$MLCICD" train --config config/baseline.yaml --train "$scratch/data/train.csv" \
-  --test "$scratch/data/test.csv" --out "$scratch/baseline"
+# Run in the scratch folder so that the artifact's provenance records the same relative
+# data paths (data/train.csv, data/test.csv) as `mlcicd datasets export` gives everyone.
+(
+  cd "$scratch"
+  "$MLCICD" datasets export breast-cancer --out data
+  "$MLCICD" train --config "$root/config/baseline.yaml" --train data/train.csv \
+    --test data/test.csv --out baseline
+)
 
 rm -rf baseline
 mv "$scratch/baseline" baseline
