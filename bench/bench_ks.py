@@ -4,7 +4,9 @@ Compares, on the same data and in one run:
 
 * ``mlcicd.drift.ks_2samp_columns`` over all features at once;
 * a loop of ``scipy.stats.ks_2samp`` per feature (what one would write by hand);
-* ``np.sort`` of both samples, the floor: no KS test can skip sorting.
+* ``np.sort`` of both samples, the floor: no KS test can skip sorting. It is timed
+  two ways, the whole arrays at once (``axis=0``) and column by column as the library
+  does (fewer fresh pages to allocate); the faster one is the floor.
 
 and measures the peak memory each needs with :mod:`tracemalloc` (numpy reports its
 allocations to it), relative to the size of the two input arrays.
@@ -48,9 +50,15 @@ def scipy_loop(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, 
     return np.array([r.statistic for r in results]), np.array([r.pvalue for r in results])
 
 
-def sort_floor(reference: np.ndarray, current: np.ndarray) -> None:
+def sort_whole(reference: np.ndarray, current: np.ndarray) -> None:
     np.sort(reference, axis=0)
     np.sort(current, axis=0)
+
+
+def sort_by_column(reference: np.ndarray, current: np.ndarray) -> None:
+    for j in range(reference.shape[1]):
+        np.sort(reference[:, j])
+        np.sort(current[:, j])
 
 
 def best_time(func: Callable[[], object], repeat: int) -> float:
@@ -92,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = {
         "mlcicd ks_2samp_columns": (lambda: ks_2samp_columns(reference, current), args.repeat),
         "scipy ks_2samp loop": (lambda: scipy_loop(reference, current), 1),
-        "np.sort both (floor)": (lambda: sort_floor(reference, current), args.repeat),
+        "np.sort both, axis=0": (lambda: sort_whole(reference, current), args.repeat),
+        "np.sort both, by column": (lambda: sort_by_column(reference, current), args.repeat),
     }
     seconds = {name: best_time(func, repeat) for name, (func, repeat) in runs.items()}
     peaks = {name: peak_bytes(func) for name, (func, _) in runs.items()}
@@ -107,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{peaks[name] / 2**20:>10.0f}{peaks[name] / input_bytes:>9.2f}"
         )
     speedup = seconds["scipy ks_2samp loop"] / ours_s
-    floor_ratio = ours_s / seconds["np.sort both (floor)"]
+    floor = min(seconds["np.sort both, axis=0"], seconds["np.sort both, by column"])
+    floor_ratio = ours_s / floor
     peak_ratio = peaks["mlcicd ks_2samp_columns"] / input_bytes
     print(
         f"speed-up over scipy loop: {speedup:.1f}x (goal >= 10x); "

@@ -94,3 +94,19 @@ def test_random_forest_suffers_little_from_mild_covariate_shift_and_a_lot_from_c
 def test_bad_parameters_are_refused_by_name(call, message):
     with pytest.raises(InputError, match=message):
         call()
+
+
+def test_accuracy_plot_has_one_line_per_kind_and_the_minimum():
+    import matplotlib.pyplot as plt
+
+    from mlcicd.drift import plot_accuracy_under_drift
+
+    X, y = reference_data(300, seed=0)
+    model = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
+    table = accuracy_under_drift(model, ["covariate", "concept"], [0.0, 0.5, 1.0], n=300)
+    fig = plot_accuracy_under_drift(table, min_accuracy=0.9)
+    try:
+        labels = [line.get_label() for line in fig.axes[0].get_lines()]
+        assert labels == ["covariate drift", "concept drift", "minimum acceptable (90%)"]
+    finally:
+        plt.close(fig)

@@ -44,6 +44,7 @@ __all__ = [
     "drift_stream",
     "stream_levels",
     "accuracy_under_drift",
+    "plot_accuracy_under_drift",
 ]
 
 FEATURES = ("x1", "x2")
@@ -219,6 +220,34 @@ def accuracy_under_drift(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def plot_accuracy_under_drift(
+    table: pd.DataFrame, *, min_accuracy: float | None = None, ax: Any = None
+) -> Any:
+    """Accuracy against drift level, one line per kind, from :func:`accuracy_under_drift`.
+
+    ``min_accuracy`` draws the minimum acceptable accuracy as a dashed line. Returns the
+    matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    required = {"kind", "level", "accuracy"}
+    if not isinstance(table, pd.DataFrame) or not required <= set(table.columns):
+        raise InputError("table must be the DataFrame returned by accuracy_under_drift")
+    fig, ax = plt.subplots(figsize=(6, 3.5)) if ax is None else (ax.figure, ax)
+    for kind, rows in table.groupby("kind", sort=False):
+        ax.plot(rows["level"], rows["accuracy"], marker="o", label=f"{kind} drift")
+    if min_accuracy is not None:
+        ax.axhline(min_accuracy, color="black", linestyle="--", linewidth=1,
+                   label=f"minimum acceptable ({min_accuracy:.0%})")
+    ax.set_xlabel("drift level")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(min(0.4, float(table["accuracy"].min()) - 0.05), 1.01)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 def _generate(
