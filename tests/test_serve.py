@@ -14,7 +14,7 @@ from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from mlcicd.deploy import HealthCheck, ModelVersion, Router  # noqa: E402
-from mlcicd.deploy.serve import BackgroundServer, create_app  # noqa: E402
+from mlcicd.deploy.serve import BackgroundServer, ServerProcess, create_app  # noqa: E402
 
 TOKEN = "test-token-123"  # noqa: S105
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -172,18 +172,30 @@ def test_admin_mistakes_are_422_and_change_nothing(server):
     assert router.live_versions() == {"blue": "v1"}
 
 
+@pytest.fixture(scope="module")
+def artifact_dirs(tmp_path_factory, data):
+    artifacts = pytest.importorskip("mlcicd.artifacts")
+    X, y = data
+    root = tmp_path_factory.mktemp("serve-artifacts")
+    artifacts.save_model(LogisticRegression(C=0.01).fit(X, y), root / "v1")
+    artifacts.save_model(LogisticRegression(C=1.0).fit(X, y), root / "v2")
+    versions = {name: ModelVersion.from_artifact(root / name).version for name in ("v1", "v2")}
+    return root, versions
+
+
 @pytest.mark.slow
-def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(versions, data):
+def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(artifact_dirs,
+                                                                             data):
     X, _ = data
-    router = Router({"blue": versions[0], "green": versions[1]})
-    app = create_app(router, admin_token=TOKEN)
+    root, versions = artifact_dirs
+    v1, v2 = versions["v1"], versions["v2"]
     n_requests, concurrency = 2000, 32
     actions = [  # (after this many answers, endpoint, body, live versions expected after)
-        (300, "/admin/switch", {"slot": "green"}, {"green": "v2"}),
-        (600, "/admin/rollback", None, {"blue": "v1"}),
+        (300, "/admin/switch", {"slot": "green"}, {"green": v2}),
+        (600, "/admin/rollback", None, {"blue": v1}),
         (900, "/admin/canary/start", {"slot": "green", "steps": [0.1, 0.5, 1.0]}, None),
         (1200, "/admin/canary/advance", {"force": True}, None),
-        (1500, "/admin/canary/abort", None, {"blue": "v1"}),
+        (1500, "/admin/canary/abort", None, {"blue": v1}),
     ]
 
     async def load(url: str) -> tuple[list, list]:
@@ -205,21 +217,23 @@ def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(ver
                     while len(done) < after:
                         await asyncio.sleep(0.005)
                     r = await client.post(path, json=body, headers=AUTH)
-                    admin_log.append((path, r.status_code, router.live_versions(), expected))
+                    admin_log.append((path, r.status_code, r.json(), expected))
 
             await asyncio.gather(operator(), *(one(i) for i in range(n_requests)))
-        return done, admin_log
+            health = (await client.get("/healthz")).json()
+            metrics = (await client.get("/metrics")).json()
+        return done, admin_log, health, metrics
 
-    with BackgroundServer(app) as url:
-        done, admin_log = asyncio.run(load(url))
+    with ServerProcess(root / "v1", root / "v2", admin_token=TOKEN) as url:
+        done, admin_log, health, metrics = asyncio.run(load(url))
     assert len(done) == n_requests
     assert [status for status, _, _ in done] == [200] * n_requests
-    assert all(header == body and header in {"v1", "v2"} for _, header, body in done)
-    assert {header for _, header, _ in done} == {"v1", "v2"}
-    for path, status, live, expected in admin_log:
-        assert status == 200, path
+    assert all(header == body for _, header, body in done)
+    assert {header for _, header, _ in done} == {v1, v2}
+    for path, status, body, expected in admin_log:
+        assert status == 200, (path, body)
         if expected is not None:
-            assert live == expected, path
-    assert router.live_versions() == {"blue": "v1"}
-    events = router.events_frame()
-    assert len(events) == n_requests and events["answered"].all()
+            assert body["live"] == expected, path
+    assert health["live"] == {"blue": v1}
+    assert metrics["requests"] == n_requests
+    assert sum(row["errors"] for row in metrics["versions"]) == 0

@@ -34,7 +34,10 @@ from mlcicd.deploy.router import Router
 from mlcicd.deploy.versions import ModelVersion
 from mlcicd.errors import InputError
 
-__all__ = ["ADMIN_TOKEN_ENV", "BackgroundServer", "create_app", "serve"]
+__all__ = [
+    "ADMIN_TOKEN_ENV", "BackgroundServer", "ServerProcess", "create_app", "free_loopback_port",
+    "serve",
+]
 
 #: Environment variable holding the admin token.
 ADMIN_TOKEN_ENV = "MLCICD_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -296,3 +299,78 @@ class BackgroundServer:
         self._server.should_exit = True
         assert self._thread is not None
         self._thread.join(timeout=10)
+
+
+def free_loopback_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """Run ``mlcicd serve`` in a child process on a free loopback port (tests, benches).
+
+    A separate process has its own interpreter lock, so a load generator in this
+    process does not slow the server down by competing with it.
+
+    Parameters
+    ----------
+    model : path
+        Live model artifact.
+    candidate : path, optional
+        Candidate artifact, loaded into the idle green slot.
+    admin_token : str, optional
+        Put in the child's ``MLCICD_ADMIN_TOKEN``.
+    """
+
+    def __init__(self, model: str | os.PathLike[str], candidate: str | os.PathLike[str] | None
+                 = None, *, admin_token: str | None = None, startup_timeout: float = 60) -> None:
+        self.args = ["--model", os.fspath(model)]
+        if candidate is not None:
+            self.args += ["--candidate", os.fspath(candidate)]
+        self.admin_token = admin_token
+        self.startup_timeout = startup_timeout
+        self._proc: Any = None
+
+    def __enter__(self) -> str:
+        import subprocess
+        import sys
+
+        import httpx
+
+        port = free_loopback_port()
+        env = {k: v for k, v in os.environ.items() if k != ADMIN_TOKEN_ENV}
+        if self.admin_token:
+            env[ADMIN_TOKEN_ENV] = self.admin_token
+        cmd = [sys.executable, "-m", "mlcicd", "serve", *self.args, "--host", "127.0.0.1",
+               "--port", str(port)]
+        self._proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
+                                      stderr=subprocess.PIPE, text=True)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"mlcicd serve exited: {self._proc.stderr.read().strip()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # polling for readiness, not pretending to deploy
+        self.__exit__()
+        raise RuntimeError("mlcicd serve did not answer /healthz in time")
+
+    def __exit__(self, *exc: object) -> None:
+        import subprocess
+
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stderr is not None:
+            self._proc.stderr.close()
