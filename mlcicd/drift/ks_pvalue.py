@@ -42,27 +42,25 @@ def exact_pvalue(n1: int, n2: int, h: int) -> float:
     g = math.gcd(n1, n2)
     n1g, n2g = n1 // g, n2 // g
     span = n1g + n2g
-    lo, values = 0, np.zeros(1)
+    # q[i + 1] holds q(i, k - i) of the current diagonal; q[0] stands for i = -1. Cells
+    # outside the band hold 1; the band's edges only move up, so one buffer suffices.
+    q = np.ones(n1 + 2)
+    q[1] = 0.0
+    steps = np.arange(n1 + 1, dtype=np.float64)
+    lo = 0
     for k in range(1, n1 + n2 + 1):
-        # Inside the band: |i * n2g - (k - i) * n1g| < h, i.e. i in (low, high) below.
+        # Inside the band: |i * n2g - (k - i) * n1g| < h, i.e. i between new_lo and hi.
         new_lo = max((k * n1g - h) // span + 1, k - n2, 0)
-        new_hi = min(-((-(k * n1g + h)) // span) - 1, k, n1)
-        if new_lo > new_hi:
+        hi = min(-((-(k * n1g + h)) // span) - 1, k, n1)
+        if new_lo > hi:
             return 1.0
-        i = np.arange(new_lo, new_hi + 1)
-        from_left = _window(values, lo, new_lo - 1, new_hi - 1)  # q(i - 1, j)
-        from_below = _window(values, lo, new_lo, new_hi)  # q(i, j - 1)
-        values = (i * from_left + (k - i) * from_below) / k
+        from_left = q[new_lo : hi + 1]  # q(i - 1, j)
+        from_below = q[new_lo + 1 : hi + 2]  # q(i, j - 1)
+        values = from_below + steps[new_lo : hi + 1] * (from_left - from_below) / k
+        q[lo + 1 : new_lo + 1] = 1.0
+        q[new_lo + 1 : hi + 2] = values
         lo = new_lo
-    return float(np.clip(values[n1 - lo], 0.0, 1.0))
-
-
-def _window(values: np.ndarray, start: int, first: int, last: int) -> np.ndarray:
-    out = np.ones(last - first + 1)
-    a, b = max(first, start), min(last, start + values.size - 1)
-    if a <= b:
-        out[a - first : b - first + 1] = values[a - start : b - start + 1]
-    return out
+    return float(np.clip(q[n1 + 1], 0.0, 1.0))
 
 
 def _exact_pvalue_equal(n: int, h: int) -> float:
