@@ -193,3 +193,14 @@ def test_run_checks_the_stream_before_starting(stream, models):
     with pytest.raises(InputError, match="labels for"):
         release.run(X[:10], y[:9])
     assert release.status_ == "ready" and router.live_versions() == {"stable": "v1"}
+
+
+def test_a_manual_promotion_needs_a_passing_analysis_or_force(stream, models):
+    X, y, keys = stream
+    router = new_router(models)
+    release = CanaryRelease(router, models["good"], PLAN).start()
+    with pytest.raises(InputError, match="analysis says wait"):
+        release.promote()
+    assert router.table.live == {"canary": 0.05, "stable": 0.95}
+    release.promote(force=True)
+    assert release.status_ == "promoted" and router.live_versions() == {"canary": "v2"}

@@ -23,6 +23,7 @@ from mlcicd.deploy import (
     Router,
     ShadowRelease,
 )
+from mlcicd.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +100,28 @@ def test_every_strategy_keeps_the_deployment_contract(begin, data, versions):
     assert actions[0] in ("start", "deploy")
     assert release.status_ == "rolled_back"
     getattr(release, "stop", lambda: None)()
+
+
+def test_promoting_with_no_candidate_is_refused_by_every_strategy(data, versions):
+    X, y = data
+    v1, v2 = versions
+    router = Router({"stable": v1, "candidate": None})
+    before = (router.table, router.slots)
+    blue_green_release = BlueGreenRelease(router, HealthCheck(X[:20], y[:20]),
+                                          slots=("stable", "candidate"))
+    with pytest.raises(InputError, match="no checked candidate"):
+        blue_green_release.switch()
+    with pytest.raises(InputError, match="no candidate to promote"):
+        CanaryRelease(router, v2, canary_slot="candidate").promote()
+    with pytest.raises(InputError, match="no candidate to promote"):
+        ShadowRelease(router, v2, shadow_slot="candidate").promote()
+    with pytest.raises(InputError, match="not running"):
+        ABTest(router, v2, treatment_slot="candidate").conclude()
+    assert (router.table, router.slots) == before
+
+
+def test_an_unknown_version_is_named_in_the_error(versions):
+    router = Router({"stable": versions[0], "candidate": versions[1]})
+    assert router.slot_of("v2") == "candidate"
+    with pytest.raises(InputError, match="unknown version 'v9'.*'v1', 'v2'"):
+        router.slot_of("v9")

@@ -128,6 +128,17 @@ def test_metrics_count_requests_errors_latency_and_accuracy_per_version(server, 
     assert rows["v2"]["accuracy"] is None
 
 
+def test_a_switch_can_name_the_version_instead_of_the_slot(server):
+    client, router = server
+    r = client.post("/admin/switch", json={"version": "v2"}, headers=AUTH)
+    assert r.status_code == 200 and r.json()["live"] == {"green": "v2"}
+    r = client.post("/admin/switch", json={"version": "v7"}, headers=AUTH)
+    assert r.status_code == 422 and "unknown version" in r.json()["detail"]
+    r = client.post("/admin/switch", json={"slot": "blue", "version": "v1"}, headers=AUTH)
+    assert r.status_code == 422
+    assert router.live_versions() == {"green": "v2"}
+
+
 def test_a_switch_to_a_slot_failing_its_health_check_is_refused(server, data):
     client, router = server
     X, y = data

@@ -206,6 +206,19 @@ class CanaryRelease(Release):
             self._record("continue", f"{self.plan.steps[self.step_]:.0%}")
         return analysis
 
+    def promote(self, *, force: bool = False) -> None:
+        """Give the candidate all traffic now: needs a ``"promote"`` analysis unless forced."""
+        if self.status_ == "ready":
+            raise InputError("no candidate to promote: start the canary release first")
+        self._require_running()
+        analysis = self.analyze()
+        if not force and analysis.decision != "promote":
+            raise InputError(f"canary not promoted: analysis says {analysis.decision} "
+                             f"({'; '.join(analysis.reasons)})")
+        self.router.switch(self.canary_slot)
+        self.status_ = "promoted"
+        self._record("promote", "forced by operator" if force else "guardrails hold")
+
     def abort(self, reason: str = "aborted by operator") -> None:
         """Send all traffic back to the stable slot at once."""
         self._require_running()

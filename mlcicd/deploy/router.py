@@ -142,6 +142,14 @@ class Router:
         held = self._state.slots[slot]
         return None if held is None else held.version
 
+    def slot_of(self, version: str) -> str:
+        """The slot holding ``version``; InputError for an unknown version."""
+        for name, held in self._state.slots.items():
+            if held is not None and held.version == version:
+                return name
+        known = sorted(h.version for h in self._state.slots.values() if h is not None)
+        raise InputError(f"unknown version {version!r}; loaded versions are {known}")
+
     def live_versions(self) -> dict[str, str]:
         """Version of every slot that currently receives traffic."""
         state = self._state

@@ -33,10 +33,12 @@ class DeployRequest(BaseModel):
 
 
 class SwitchRequest(BaseModel):
-    """Send all traffic to a slot (after its health check, when the server has one)."""
+    """Send all traffic to a slot, or to the slot holding a version (after its health
+    check, when the server has one)."""
 
     model_config = ConfigDict(extra="forbid")
-    slot: str = Field(min_length=1, max_length=64)
+    slot: str | None = Field(default=None, min_length=1, max_length=64)
+    version: str | None = Field(default=None, min_length=1, max_length=128)
 
 
 class CanaryStartRequest(BaseModel):

@@ -155,17 +155,20 @@ def create_app(router: Router, *, admin_token: str | None = None,
 
     @app.post("/admin/switch", dependencies=[Depends(admin)])
     def switch(body: schemas.SwitchRequest) -> Any:
+        if (body.slot is None) == (body.version is None):
+            raise InputError("give exactly one of slot or version")
         with lock:
             _refuse_during_canary(state)
-            held = router.slots.get(body.slot) if body.slot in router.slots else None
+            slot = body.slot if body.version is None else router.slot_of(body.version)
+            held = router.slots.get(slot) if slot in router.slots else None
             if held is None:
-                raise InputError(f"slot {body.slot!r} is unknown or empty")
+                raise InputError(f"slot {slot!r} is unknown or empty")
             if health_check is not None:
                 report = health_check.run(held)
                 if not report.passed:
                     return json({"detail": f"health check failed: {report.failures()}",
                                  "checks": report.to_frame().to_dict("records")}, 409)
-            router.switch(body.slot)
+            router.switch(slot)
         return json({"live": router.live_versions()})
 
     @app.post("/admin/rollback", dependencies=[Depends(admin)])

@@ -174,6 +174,8 @@ class ShadowRelease(Release):
 
     def promote(self, *, force: bool = False) -> None:
         """Send all traffic to the shadow model (needs a ``"promote"`` report unless forced)."""
+        if self.status_ == "ready":
+            raise InputError("no candidate to promote: start the shadow release first")
         if self.status_ != "running":
             raise InputError(f"the shadow release is not running (status {self.status_})")
         report = self.report()
