@@ -138,6 +138,18 @@ def test_rollback_restores_the_previous_routing_table(v1, v2):
         router.rollback()
 
 
+def test_a_rollback_to_a_slot_emptied_since_is_refused_and_changes_nothing(v1, v2):
+    router = Router({"blue": v1, "green": v2})
+    router.switch("green")
+    router.clear("blue")
+    with pytest.raises(InputError, match="empty"):
+        router.rollback()
+    assert router.live_versions() == {"green": "v2"}
+    router.deploy("blue", v1)
+    router.rollback()
+    assert router.live_versions() == {"blue": "v1"}
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

@@ -216,10 +216,11 @@ class Router:
         with self._lock:
             if not self._history:
                 raise InputError("nothing to roll back: the routing table never changed")
-            previous = self._history.pop()
-            slots = dict(self._state.slots)
-            # Slot contents stay as they are now (a rolled-back candidate stays warm).
-            self._swap(_State(previous.table, slots), remember=False)
+            previous = self._history[-1]
+            # Slot contents stay as they are now (a rolled-back candidate stays warm); if
+            # the previous table needs a slot emptied since, this raises and keeps state.
+            self._swap(_State(previous.table, self._state.slots), remember=False)
+            self._history.pop()
             return previous.table
 
     # ---------------------------------------------------------------- routing

@@ -214,8 +214,10 @@ def create_app(router: Router, *, admin_token: str | None = None,
 
 
 def _check_width(router: Router, width: int) -> None:
+    slots = router.slots
     for slot in router.table.live:
-        expected = getattr(router.slots[slot].model, "n_features_in_", None)
+        held = slots.get(slot)
+        expected = None if held is None else getattr(held.model, "n_features_in_", None)
         if expected is not None and int(expected) != width:
             raise InputError(f"expected {int(expected)} features, got {width}")
 
