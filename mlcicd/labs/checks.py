@@ -18,6 +18,7 @@ from mlcicd.labs.checks_deploy import (
     check_users_needed,
 )
 from mlcicd.labs.checks_drift import check_bonferroni, check_covariate_shift, check_psi
+from mlcicd.labs.checks_pipeline import check_first_drifted_window, check_monitor_decision
 from mlcicd.labs.checks_release import (
     check_gate_yaml,
     check_interval_reading,
@@ -37,9 +38,11 @@ __all__ = [
     "check_bonferroni",
     "check_canary_decision",
     "check_covariate_shift",
+    "check_first_drifted_window",
     "check_gate_yaml",
     "check_integration_tests",
     "check_interval_reading",
+    "check_monitor_decision",
     "check_performance_tests",
     "check_psi",
     "check_regressed_metrics",
