@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: help venv book book-clean test test-fast lint labs bench pr-check coverage clean
+.PHONY: help venv book book-clean test test-fast lint labs labs-notebooks bench pr-check coverage clean
 
 help:
 	@echo "make book   build the book into _build/html"
 	@echo "make test   lint, build the book, run every test (library, notebooks, workflows, browser)"
 	@echo "make lint   ruff"
 	@echo "make labs   run the full papermill matrix of the labs"
+	@echo "make labs-notebooks   re-execute labs/src into labs/solutions and labs/student"
 	@echo "make bench  run the benchmark scripts in bench/"
 	@echo "make pr-check   the pull-request model check, locally: prints the PR comment"
 	@echo "make coverage   make test with a coverage report (coverage.xml, htmlcov/)"
@@ -46,6 +47,9 @@ lint: $(STAMP)
 
 labs: $(STAMP)
 	$(BIN)/mlcicd labs run --jobs $(JOBS) --out _build/labs
+
+labs-notebooks: $(STAMP)
+	$(BIN)/mlcicd labs execute
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
