@@ -23,7 +23,7 @@ from mlcicd.deploy import (
     Router,
     ShadowRelease,
 )
-from mlcicd.errors import InputError
+from mlcicd.errors import ArtifactError, InputError
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +125,28 @@ def test_an_unknown_version_is_named_in_the_error(versions):
     assert router.slot_of("v2") == "candidate"
     with pytest.raises(InputError, match="unknown version 'v9'.*'v1', 'v2'"):
         router.slot_of("v9")
+
+
+@pytest.fixture(scope="module")
+def tampered_artifact(tmp_path_factory, data):
+    artifacts = pytest.importorskip("mlcicd.artifacts")
+    X, y = data
+    folder = tmp_path_factory.mktemp("tampered") / "candidate"
+    artifacts.save_model(LogisticRegression().fit(X, y), folder)
+    model_file = next(folder.glob("model-*.skops"))
+    payload = bytearray(model_file.read_bytes())
+    payload[len(payload) // 2] ^= 0xFF  # one flipped byte, same size
+    model_file.write_bytes(bytes(payload))
+    return folder
+
+
+@pytest.mark.parametrize("begin", STRATEGIES, ids=lambda f: f.__name__)
+def test_a_candidate_failing_its_hash_check_is_refused_by_every_strategy(
+        begin, data, versions, tampered_artifact):
+    X, y = data
+    router = Router({"stable": versions[0], "candidate": None})
+    before = (router.table, router.slots, router.n_requests)
+    with pytest.raises(ArtifactError, match="sha256"):
+        begin(router, tampered_artifact, X, y)
+    assert (router.table, router.slots, router.n_requests) == before
+    assert router.mirror is None

@@ -53,7 +53,7 @@ def test_a_prediction_names_the_version_that_answered(server, data):
     assert r.status_code == 200
     assert r.headers["x-model-version"] == r.json()["version"] == "v1"
     assert r.json()["prediction"] in (0, 1)
-    for path in ("/healthz", "/metrics"):
+    for path in ("/healthz", "/metrics", "/no-such-page"):
         assert client.get(path).headers["x-model-version"] == "v1"
 
 
@@ -95,6 +95,7 @@ def test_admin_endpoints_refuse_a_missing_or_wrong_token(server, headers):
     client, router = server
     r = client.post("/admin/switch", json={"slot": "green"}, headers=headers)
     assert r.status_code == 401
+    assert r.headers["x-model-version"] == "v1"
     assert router.live_versions() == {"blue": "v1"}
 
 

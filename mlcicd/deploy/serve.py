@@ -94,11 +94,11 @@ def create_app(router: Router, *, admin_token: str | None = None,
     app = FastAPI(title="mlcicd model server", version="1")
     app.state.router = router
 
-    def live_header() -> str:
-        return ",".join(sorted(set(router.live_versions().values())))
+    app.add_middleware(_VersionHeader, router=router)
 
     def json(body: Any, status: int = 200, version: str | None = None) -> Any:
-        headers = {"X-Model-Version": version or live_header()}
+        # Without an explicit version, _VersionHeader names the live versions.
+        headers = {"X-Model-Version": version} if version else None
         return JSONResponse(_jsonable(body), status_code=status, headers=headers)
 
     @app.exception_handler(InputError)
@@ -211,6 +211,33 @@ def create_app(router: Router, *, admin_token: str | None = None,
         return json({"status": "aborted", "live": router.live_versions()})
 
     return app
+
+
+class _VersionHeader:
+    """ASGI middleware: every response without ``X-Model-Version`` gets the live versions.
+
+    It covers what the endpoints do not build themselves: 401s, 404s, validation errors.
+    """
+
+    def __init__(self, app: Any, router: Router) -> None:
+        self.app = app
+        self.router = router
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-model-version" for name, _ in headers):
+                    live = ",".join(sorted(set(self.router.live_versions().values())))
+                    headers.append((b"x-model-version", live.encode("latin-1")))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)
 
 
 def _check_width(router: Router, width: int) -> None:
