@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from mlcicd.errors import CheckFailed, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK = 0
 
@@ -101,7 +105,7 @@ def _steps(text: str) -> tuple[float, ...]:
         raise InputError(f"--steps must be numbers separated by commas, got {text!r}") from exc
 
 
-def _labelled(path: str, target: str):  # type: ignore[no-untyped-def]
+def _labelled(path: str, target: str) -> tuple[pd.DataFrame, pd.Series]:
     from mlcicd.io import read_csv
     from mlcicd.training import split_xy
 

@@ -184,7 +184,9 @@ class CanaryRelease(Release):
     def advance(self, *, force: bool = False) -> CanaryAnalysis:
         """Analyse the current step and act on the decision (``force``: go on regardless)."""
         self._require_running()
-        analysis = self.analyze()
+        return self._act(self.analyze(), force=force)
+
+    def _act(self, analysis: CanaryAnalysis, *, force: bool = False) -> CanaryAnalysis:
         if force and analysis.decision in ("wait", "abort"):
             last = self.step_ == len(self.plan.steps) - 1
             analysis = CanaryAnalysis(analysis.step, analysis.weight,
@@ -306,8 +308,9 @@ class CanaryRelease(Release):
             answer = self.router.route_batch(rows, key_list[lo:hi])
             if y_arr is not None:
                 self.router.record_labels(answer.request_ids, y_arr[lo:hi].tolist())
-            if self.analyze().decision != "wait":
-                self.advance()
+            analysis = self.analyze()
+            if analysis.decision != "wait":
+                self._act(analysis)
             if self.status_ != "running":
                 break
         return self
