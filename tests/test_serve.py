@@ -90,7 +90,8 @@ def test_missing_values_are_accepted_as_null(server):
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
-                                     {"Authorization": TOKEN + "x"}])
+                                     {"Authorization": f"Bearer {TOKEN}x"},
+                                     {"Authorization": TOKEN}])
 def test_admin_endpoints_refuse_a_missing_or_wrong_token(server, headers):
     client, router = server
     r = client.post("/admin/switch", json={"slot": "green"}, headers=headers)

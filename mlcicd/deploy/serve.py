@@ -112,8 +112,9 @@ def create_app(router: Router, *, admin_token: str | None = None,
         return json({"detail": message, "errors": errors}, 422)
 
     def admin(authorization: str | None = Header(default=None)) -> None:
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        scheme, _, given = (authorization or "").partition(" ")
+        if (not token or scheme.lower() != "bearer"
+                or not hmac.compare_digest(given.strip().encode(), token.encode())):
             raise fastapi.HTTPException(401, "admin token missing or wrong",
                                         headers={"WWW-Authenticate": "Bearer"})
 
