@@ -255,3 +255,12 @@ _CONSTANT = {
     name: DummyClassifier(strategy="constant", constant=i).fit([[0], [1], [2]], [0, 1, 2])
     for i, name in enumerate(("a", "b", "c"))
 }
+
+
+def test_the_core_library_does_not_need_the_serve_extra():
+    code = ("import sys, mlcicd.deploy, mlcicd.commands.deploy; "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'httpx', 'pydantic') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
