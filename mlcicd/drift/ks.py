@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.drift.base import DriftTest, DriftTestResult, dropped_note, numeric_values
-from mlcicd.drift.ks_pvalue import EXACT_MAX_N, asymptotic_pvalue, exact_pvalue
+from mlcicd.drift.ks_pvalue import EXACT_MAX_N, asymptotic_pvalue, exact_pvalues
 from mlcicd.errors import InputError
 
 __all__ = [
@@ -91,13 +91,25 @@ def ks_2samp_columns(reference: Any, current: Any) -> KSColumnsResult:
     n_ref = np.zeros(k, dtype=np.int64)
     n_cur = np.zeros(k, dtype=np.int64)
     method = np.full(k, "not tested", dtype=object)
+    gaps = np.zeros(k, dtype=np.int64)
     for j, (ref_col, cur_col) in enumerate(zip(ref_columns, cur_columns, strict=True)):
-        a = _sorted_finite(ref_col)
-        b = _sorted_finite(cur_col)
+        a = _sorted_without_nan(ref_col)
+        b = _sorted_without_nan(cur_col)
         n_ref[j], n_cur[j] = a.size, b.size
-        if a.size == 0 or b.size == 0:
-            continue
-        statistic[j], pvalue[j], method[j] = _ks_sorted(a, b)
+        if a.size and b.size:
+            gaps[j] = gap_units(a, b)
+    tested = (n_ref > 0) & (n_cur > 0)
+    for n1, n2 in {(int(x), int(y)) for x, y in zip(n_ref[tested], n_cur[tested], strict=True)}:
+        group = tested & (n_ref == n1) & (n_cur == n2)
+        lcm = (n1 // math.gcd(n1, n2)) * n2
+        statistic[group] = gaps[group] / lcm
+        if max(n1, n2) <= EXACT_MAX_N:
+            pvalue[group] = exact_pvalues(n1, n2, gaps[group])
+            method[group] = "exact"
+        else:
+            n_eff = round(n1 * n2 / (n1 + n2))
+            pvalue[group] = [asymptotic_pvalue(d, n_eff) for d in statistic[group]]
+            method[group] = "asymp"
     return KSColumnsResult(statistic, pvalue, n_ref, n_cur, method)
 
 
@@ -121,21 +133,10 @@ def _float_column(values: Any, argument: str) -> np.ndarray:
         raise InputError(f"{argument}: expected numbers") from None
 
 
-def _sorted_finite(column: np.ndarray) -> np.ndarray:
+def _sorted_without_nan(column: np.ndarray) -> np.ndarray:
     ordered = np.sort(column)
     # NaN sorts last, so the first NaN's position is the count of values to keep.
     return ordered[: np.searchsorted(ordered, np.nan)]
-
-
-def _ks_sorted(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
-    n1, n2 = a.size, b.size
-    g = math.gcd(n1, n2)
-    lcm = (n1 // g) * n2
-    h = gap_units(a, b)
-    if max(n1, n2) <= EXACT_MAX_N:
-        return h / lcm, exact_pvalue(n1, n2, h), "exact"
-    d = h / lcm
-    return d, asymptotic_pvalue(d, round(n1 * n2 / (n1 + n2))), "asymp"
 
 
 def gap_units(a: np.ndarray, b: np.ndarray, block: int = 64) -> int:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
 
-__all__ = ["EXACT_MAX_N", "exact_pvalue", "asymptotic_pvalue"]
+__all__ = ["EXACT_MAX_N", "exact_pvalue", "exact_pvalues", "asymptotic_pvalue"]
 
 #: The exact null distribution is used when both samples have at most this many values
 #: (the same rule as ``scipy.stats.ks_2samp(method="auto")``); the asymptotic one above.
@@ -61,6 +62,47 @@ def exact_pvalue(n1: int, n2: int, h: int) -> float:
         q[new_lo + 1 : hi + 2] = values
         lo = new_lo
     return float(np.clip(q[n1 + 1], 0.0, 1.0))
+
+
+def exact_pvalues(n1: int, n2: int, hs: Any) -> np.ndarray:
+    """:func:`exact_pvalue` for many statistics of the same sample sizes at once.
+
+    All features of a table without missing values share ``(n1, n2)``: their lattice
+    walks are run side by side, one row each, so 30 features cost little more than one.
+
+    >>> exact_pvalues(30, 20, [0, 6, 12, 60]).round(6).tolist()
+    [1.0, 0.999278, 0.678914, 0.0]
+    """
+    hs = np.asarray(hs, dtype=np.int64).reshape(-1)
+    distinct, position = np.unique(hs, return_inverse=True)
+    if n1 == n2 or distinct.size == 1:
+        values = np.array([exact_pvalue(n1, n2, int(h)) for h in distinct])
+        return values[position]
+    g = math.gcd(n1, n2)
+    n1g, n2g = n1 // g, n2 // g
+    span = n1g + n2g
+    k = np.arange(1, n1 + n2 + 1, dtype=np.int64)[:, None]
+    # Band of each statistic (column) on each diagonal (row), as in exact_pvalue.
+    lows = np.maximum(np.maximum((k * n1g - distinct) // span + 1, k - n2), 0)
+    highs = np.minimum(np.minimum(-((-(k * n1g + distinct)) // span) - 1, k), n1)
+    union_lo, union_hi = lows.min(axis=1), highs.max(axis=1)
+    q = np.ones((distinct.size, n1 + 2))
+    q[:, 1] = 0.0
+    steps = np.arange(n1 + 1, dtype=np.float64)
+    lo = 0
+    for row in range(n1 + n2):
+        new_lo, hi, diag = int(union_lo[row]), int(union_hi[row]), row + 1
+        if new_lo > hi:
+            return np.ones(hs.size)
+        from_left = q[:, new_lo : hi + 1]
+        from_below = q[:, new_lo + 1 : hi + 2]
+        values = from_below + steps[new_lo : hi + 1] * (from_left - from_below) / diag
+        i = steps[new_lo : hi + 1]
+        np.putmask(values, (i < lows[row, :, None]) | (i > highs[row, :, None]), 1.0)
+        q[:, lo + 1 : new_lo + 1] = 1.0
+        q[:, new_lo + 1 : hi + 2] = values
+        lo = new_lo
+    return np.clip(q[:, n1 + 1], 0.0, 1.0)[position]
 
 
 def _exact_pvalue_equal(n: int, h: int) -> float:
