@@ -114,8 +114,9 @@ class CanaryRelease(Release):
         The new model, or an artifact directory (hash-checked when loaded).
     plan : CanaryPlan, optional
     canary_slot : str, default "canary"
-    salt : str, default "canary"
-        Salt of the sticky assignment.
+    salt : str, optional
+        Salt of the sticky assignment; default ``"canary:<candidate version>"``, so
+        each release picks its own first users instead of the same ones every time.
 
     Attributes
     ----------
@@ -139,7 +140,7 @@ class CanaryRelease(Release):
 
     def __init__(self, router: Router, candidate: ModelVersion | str | Path,
                  plan: CanaryPlan | None = None, *, canary_slot: str = "canary",
-                 salt: str = "canary") -> None:
+                 salt: str | None = None) -> None:
         super().__init__(router)
         self.plan = CanaryPlan() if plan is None else plan
         if not isinstance(self.plan, CanaryPlan):
@@ -164,6 +165,8 @@ class CanaryRelease(Release):
         model = as_model_version(self.candidate)
         self.router.deploy(self.canary_slot, model)
         self.candidate = model
+        if self.salt is None:
+            self.salt = f"canary:{model.version}"
         self._release_start = self.router.n_requests
         self.status_ = "running"
         self._go_to_step(0)
