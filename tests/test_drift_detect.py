@@ -155,6 +155,8 @@ def test_missing_values_are_dropped_and_noted():
         (pd.DataFrame({"a": [1.0]}), pd.DataFrame({"a": [1.0]}), {"correction": "x"}, "correc"),
         (pd.DataFrame({"a": [1.0]}), pd.DataFrame({"a": [1.0]}), {"drift_share": 0}, "share"),
         (pd.DataFrame({"a": [1.0]}), pd.DataFrame({"a": [1.0]}), {"columns": ["z"]}, "'z'"),
+        (pd.DataFrame([[1.0, 2.0]], columns=["a", "a"]), pd.DataFrame({"a": [1.0]}), {},
+         "repeated column"),
     ],
 )
 def test_bad_input_is_one_clear_error(reference, current, kwargs, message):

@@ -143,6 +143,9 @@ def _check_arguments(
             raise InputError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
         if len(frame) == 0:
             raise InputError(f"{name} data has no rows")
+        repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
+        if repeated:
+            raise InputError(f"{name} has repeated column name(s): {_names(repeated)}")
     if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
     if correction not in CORRECTIONS:
