@@ -67,6 +67,7 @@ def test_a_failed_health_check_never_switches(data, models, release):
     X, _ = data
     report = release.release(models["dummy"])
     assert not report.passed and report.failures() == ["accuracy"]
+    assert "failed: accuracy" in report.to_markdown()
     assert release.router.live_versions() == {"blue": "v1"}
     assert release.router.version_of("green") is None
     assert release.status_ == "check_failed"

@@ -174,6 +174,8 @@ def test_report_lists_accuracy_and_latency_of_both(data, models):
     assert list(frame.columns) == ["production", "shadow"]
     assert frame.loc["version"].tolist() == ["v1", "v2"]
     assert all(frame.loc["p50_ms"] >= 0)
+    text = release.report_.to_markdown()
+    assert "| version | v1 | v2 |" in text and release.report_.decision in text
     release.stop()
 
 

@@ -61,6 +61,18 @@ class HealthReport:
         return pd.DataFrame([asdict(c) for c in self.checks],
                             columns=["name", "passed", "value", "limit", "detail"])
 
+    def to_markdown(self) -> str:
+        """The checks as a markdown table, then the verdict."""
+        lines = ["| check | passed | value | limit | detail |", "|---|---|---|---|---|"]
+        for c in self.checks:
+            value = "" if c.value is None else f"{c.value:.4g}"
+            limit = "" if c.limit is None else f"{c.limit:.4g}"
+            lines.append(f"| {c.name} | {'yes' if c.passed else 'NO'} | {value} | {limit} | "
+                         f"{c.detail} |")
+        verdict = "passed" if self.passed else f"failed: {', '.join(self.failures())}"
+        lines += ["", f"Health check of {self.version}: **{verdict}**"]
+        return "\n".join(lines)
+
     def failures(self) -> list[str]:
         """Names of the checks that failed."""
         return [c.name for c in self.checks if not c.passed]

@@ -68,6 +68,25 @@ class ShadowReport:
                        self.shadow_p99_ms],
         }, index=["version", "accuracy", "p50_ms", "p99_ms"])
 
+    def to_markdown(self) -> str:
+        """A short markdown summary: both models side by side, then the decision."""
+        def num(x: float, fmt: str) -> str:
+            return "n/a" if x != x else format(x, fmt)  # NaN when nothing to measure
+
+        rows = [
+            "| | production | shadow |", "|---|---|---|",
+            f"| version | {self.production_version} | {self.shadow_version} |",
+            f"| accuracy ({self.labelled} labelled) | {num(self.production_accuracy, '.3f')} | "
+            f"{num(self.shadow_accuracy, '.3f')} |",
+            f"| p50 / p99 latency (ms) | {num(self.production_p50_ms, '.2f')} / "
+            f"{num(self.production_p99_ms, '.2f')} | {num(self.shadow_p50_ms, '.2f')} / "
+            f"{num(self.shadow_p99_ms, '.2f')} |", "",
+            f"Agreement {num(self.agreement, '.1%')} on {self.compared} requests; shadow "
+            f"errors {self.shadow_errors}, late {self.late}, dropped {self.dropped}.", "",
+            f"**{self.decision}**: {self.reason}",
+        ]
+        return "\n".join(rows)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-ready)."""
         return asdict(self)
