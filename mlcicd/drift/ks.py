@@ -158,7 +158,7 @@ def gap_units(a: np.ndarray, b: np.ndarray, block: int = 64) -> int:
     last = np.minimum(first + block, n2) - 1
     below_first = np.searchsorted(a, b[first], side="left")
     at_or_below_last = np.searchsorted(a, b[last], side="right")
-    best = _gap_exact(a, b, first, n1g, n2g)
+    best = _gap_exact(a, b, first, n1g, n2g, below=below_first)
     # Within a block, below[j] >= below[first] and at_or_below[j] <= at_or_below[last].
     bound = np.maximum(
         at_or_below_last * n2g - first * n1g, (last + 1) * n1g - below_first * n2g
@@ -172,13 +172,21 @@ def gap_units(a: np.ndarray, b: np.ndarray, block: int = 64) -> int:
     return best
 
 
-def _gap_exact(a: np.ndarray, b: np.ndarray, rows: np.ndarray, n1g: int, n2g: int) -> int:
+def _gap_exact(
+    a: np.ndarray,
+    b: np.ndarray,
+    rows: np.ndarray,
+    n1g: int,
+    n2g: int,
+    below: np.ndarray | None = None,
+) -> int:
     # Differences counted in units of 1 / lcm(n1, n2) are integers: no rounding.
     # F_a - F_b peaks just before some b[j]: below[j] / n1 - j / n2.
     # F_b - F_a peaks at some b[j]: (j + 1) / n2 - at_or_below[j] / n1.
     # below / at_or_below: values of a < b[j] / <= b[j] (they differ only on ties).
     keys = b[rows]
-    below = np.searchsorted(a, keys, side="left")
+    if below is None:
+        below = np.searchsorted(a, keys, side="left")
     at_or_below = below
     tied = a[np.minimum(below, a.size - 1)] == keys
     if tied.any():
