@@ -145,3 +145,11 @@ def test_text_is_refused_with_the_column_named():
     cur = pd.DataFrame({"age": ["old", "young"]})
     with pytest.raises(InputError, match="age"):
         ks_2samp_columns(ref, cur)
+
+
+@pytest.mark.parametrize(("n1", "n2"), [(50_000, 30_000), (8_000, 6_000)])
+def test_large_samples_with_heavy_ties_match_scipy(n1, n2):
+    rng = np.random.default_rng(n1 - n2)
+    ref = rng.integers(0, 40, size=(n1, 2)).astype(float)
+    cur = np.column_stack([rng.integers(0, 40, size=n2), rng.integers(1, 41, size=n2)]) * 1.0
+    _assert_matches_scipy(ref, cur)
