@@ -88,9 +88,11 @@ def test_bad_canary_options_are_exit_code_2(workspace, capsys, extra, message):
     assert message in capsys.readouterr().err
 
 
-def test_serve_refuses_a_bad_port_before_loading_anything(workspace, capsys):
-    assert main(["serve", "--model", str(workspace / "stable"), "--port", "70000"]) == 2
-    assert "--port" in capsys.readouterr().err
+@pytest.mark.parametrize("extra, message", [(["--port", "70000"], "--port"),
+                                            (["--max-events", "0"], "--max-events")])
+def test_serve_refuses_bad_options_before_loading_anything(workspace, capsys, extra, message):
+    assert main(["serve", "--model", str(workspace / "stable"), *extra]) == 2
+    assert message in capsys.readouterr().err
 
 
 def test_deploy_without_a_strategy_prints_usage(capsys):

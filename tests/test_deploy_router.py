@@ -264,3 +264,22 @@ def test_the_core_library_does_not_need_the_serve_extra():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_bounded_log_keeps_the_recent_requests_and_counts_all(data, v1):
+    X, y = data
+    router = Router({"blue": v1}, max_events=100)
+    for lo in range(0, 500, 50):
+        router.route_batch(X[lo:lo + 50], [f"u{i}" for i in range(lo, lo + 50)])
+    router.route(X[500], key="last")
+    events = router.events_frame()
+    assert router.n_requests == 501
+    assert 100 <= len(events) <= 110
+    assert events["request_id"].iloc[-1] == 500
+    assert events["request_id"].is_monotonic_increasing and events["answered"].all()
+    router.record_label(500, int(y[500]))
+    with pytest.raises(InputError, match="older than the log keeps"):
+        router.record_label(0, 1)
+    assert router.metrics_frame()["requests"].sum() == len(events)
+    with pytest.raises(InputError, match="max_events"):
+        Router({"blue": v1}, max_events=0)

@@ -36,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--candidate", metavar="DIR", help="candidate artifact, kept idle")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--max-events", type=int, default=100_000,
+                       help="recent requests kept for /metrics and canaries (default: 100000)")
     serve.set_defaults(func=run_serve)
 
     deploy = subparsers.add_parser(
@@ -119,9 +121,11 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise InputError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.max_events < 1:
+        raise InputError(f"--max-events must be >= 1, got {args.max_events}")
     live = ModelVersion.from_artifact(args.model)
     candidate = ModelVersion.from_artifact(args.candidate) if args.candidate else None
-    router = Router({"blue": live, "green": candidate})
+    router = Router({"blue": live, "green": candidate}, max_events=args.max_events)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"mlcicd: warning: listening on {args.host}, reachable from other machines",
               file=sys.stderr)

@@ -28,6 +28,12 @@ _FILLED = ("key", "slot", "version", "prediction", "latency_s", "error")
 class EventLog:
     """Append-only record of requests; not thread-safe (the router holds its lock).
 
+    Parameters
+    ----------
+    max_events : int, optional
+        Keep about this many of the most recent requests (a long-running server
+        must not grow without bound); ``None`` keeps everything.
+
     Examples
     --------
     >>> log = EventLog()
@@ -41,16 +47,26 @@ class EventLog:
     1           1      v1           0      0      True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_events: int | None = None) -> None:
+        if max_events is not None and int(max_events) < 1:
+            raise InputError(f"max_events must be >= 1 or None, got {max_events}")
+        self.max_events = None if max_events is None else int(max_events)
         self._cols: dict[str, list[Any]] = {name: [] for name in (*_FILLED, "label")}
         self._answered: list[bool] = []
+        self._offset = 0  # request id of the oldest row kept
 
     def __len__(self) -> int:
-        return len(self._answered)
+        """Requests ever received (kept or not)."""
+        return self._offset + len(self._answered)
+
+    @property
+    def first_kept(self) -> int:
+        """Request id of the oldest request still in the log."""
+        return self._offset
 
     def reserve(self, n: int) -> int:
         """Allocate ``n`` consecutive request ids and return the first."""
-        first = len(self._answered)
+        first = len(self)
         for values in self._cols.values():
             values.extend([None] * n)
         self._answered.extend([False] * n)
@@ -63,35 +79,55 @@ class EventLog:
     def fill_range(self, first: int, *values: Sequence[Any]) -> None:
         """Record the outcome of reserved requests ``first, first + 1, ...``."""
         n = len(values[0])
-        stop = first + n
-        if stop > len(self._answered) or any(self._answered[first:stop]):
-            raise RuntimeError(f"requests {first}..{stop - 1}: not reserved or already answered")
+        lo = first - self._offset
+        hi = lo + n
+        if lo < 0 or hi > len(self._answered) or any(self._answered[lo:hi]):
+            raise RuntimeError(f"requests {first}..{first + n - 1}: not reserved or already "
+                               "answered")
         for name, column in zip(_FILLED, values, strict=True):
             plain = [_plain(v) for v in column] if name == "prediction" else list(column)
-            self._cols[name][first:stop] = plain
-        self._answered[first:stop] = [True] * n
+            self._cols[name][lo:hi] = plain
+        self._answered[lo:hi] = [True] * n
+        self._trim()
+
+    def _trim(self) -> None:
+        # Forget the oldest answered rows once the log is 10 % over its bound, so the
+        # cost of deleting from the front of the lists is paid rarely.
+        if self.max_events is None or len(self._answered) <= self.max_events * 1.1:
+            return
+        drop = len(self._answered) - self.max_events
+        if False in self._answered[:drop]:  # never forget a request still in flight
+            drop = self._answered.index(False)
+        for values in self._cols.values():
+            del values[:drop]
+        del self._answered[:drop]
+        self._offset += drop
 
     def label(self, request_ids: Sequence[int], labels: Sequence[Any]) -> None:
         """Attach labels to requests already received."""
         ids = [int(i) for i in request_ids]
         if len(ids) != len(labels):
             raise InputError(f"got {len(labels)} labels for {len(ids)} request ids")
-        bad = [i for i in ids if not 0 <= i < len(self._answered)]
+        bad = [i for i in ids if not 0 <= i < len(self)]
         if bad:
             raise InputError(f"unknown request id(s): {bad[:5]}")
+        old = [i for i in ids if i < self._offset]
+        if old:
+            raise InputError(f"request id(s) {old[:5]} are older than the log keeps "
+                             f"(max_events={self.max_events})")
         column = self._cols["label"]
         for i, y in zip(ids, labels, strict=True):
-            column[i] = _plain(y)
+            column[i - self._offset] = _plain(y)
 
     def frame(self, since: int = 0) -> pd.DataFrame:
-        """The log from request ``since`` on, as a DataFrame (columns :data:`COLUMNS`)."""
+        """The kept log from request ``since`` on, as a DataFrame (columns :data:`COLUMNS`)."""
         n = len(self._answered)
-        since = min(max(int(since), 0), n)
-        data: dict[str, Any] = {"request_id": np.arange(since, n)}
+        lo = min(max(int(since) - self._offset, 0), n)
+        data: dict[str, Any] = {"request_id": np.arange(self._offset + lo, self._offset + n)}
         for name in (*_FILLED, "label"):
-            data[name] = pd.Series(self._cols[name][since:n], dtype=object)
+            data[name] = pd.Series(self._cols[name][lo:n], dtype=object)
         data["latency_s"] = pd.to_numeric(data["latency_s"], errors="coerce")
-        data["answered"] = np.array(self._answered[since:n], dtype=bool)
+        data["answered"] = np.array(self._answered[lo:n], dtype=bool)
         return pd.DataFrame(data, columns=list(COLUMNS))
 
     @staticmethod

@@ -78,6 +78,9 @@ class Router:
         The slot that takes all traffic at first; default: the first non-empty slot.
     salt : str, default "router"
         Salt of the stable hash used when a strategy does not set its own.
+    max_events : int, optional
+        Keep only about this many recent requests in the event log (for a long-running
+        server); default: keep all.
 
     Examples
     --------
@@ -101,6 +104,7 @@ class Router:
         *,
         live: str | None = None,
         salt: str = "router",
+        max_events: int | None = None,
     ) -> None:
         if not isinstance(slots, Mapping) or not slots:
             raise InputError("slots must be a non-empty mapping of slot name to ModelVersion")
@@ -117,7 +121,7 @@ class Router:
             raise InputError(f"unknown slot {live!r} for live; slots are {sorted(slots)}")
         self._lock = threading.Lock()
         self._history: list[_State] = []
-        self._log = EventLog()
+        self._log = EventLog(max_events)
         #: Called with (request_ids, rows) after each answer, off the answer's path.
         self.mirror: Callable[[np.ndarray, Any], None] | None = None
         self.mirror_failures = 0
