@@ -130,6 +130,27 @@ def test_metrics_count_requests_errors_latency_and_accuracy_per_version(server, 
     assert rows["v2"]["accuracy"] is None
 
 
+def test_rollback_returns_to_the_version_before_the_last_release(server):
+    client, router = server
+    assert client.post("/admin/switch", json={"slot": "green"}, headers=AUTH).is_success
+    assert client.post("/admin/rollback", headers=AUTH).json()["live"] == {"blue": "v1"}
+    start = client.post("/admin/canary/start", json={"slot": "green", "steps": [0.2, 1.0]},
+                        headers=AUTH)
+    assert start.json()["weights"] == {"green": 0.2, "blue": 0.8}
+    assert client.post("/admin/canary/abort", headers=AUTH).json()["live"] == {"blue": "v1"}
+    # After an abort there is nothing earlier to go back to: users stay on stable.
+    r = client.post("/admin/rollback", headers=AUTH)
+    assert r.status_code == 422 and "nothing to roll back" in r.json()["detail"]
+    assert router.live_versions() == {"blue": "v1"}
+    client.post("/admin/canary/start", json={"slot": "green", "steps": [0.5, 1.0]},
+                headers=AUTH)
+    advanced = client.post("/admin/canary/advance", json={"force": True}, headers=AUTH).json()
+    assert advanced["weights"] == {"green": 1.0}
+    promoted = client.post("/admin/canary/advance", json={"force": True}, headers=AUTH).json()
+    assert promoted["status"] == "promoted"
+    assert client.post("/admin/rollback", headers=AUTH).json()["live"] == {"blue": "v1"}
+
+
 def test_a_switch_can_name_the_version_instead_of_the_slot(server):
     client, router = server
     r = client.post("/admin/switch", json={"version": "v2"}, headers=AUTH)

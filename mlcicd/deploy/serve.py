@@ -12,7 +12,9 @@ Endpoints
 ``GET /healthz``, ``GET /metrics``
     Live slots and versions; requests, errors, latency and accuracy per version.
 ``POST /admin/deploy|switch|rollback``, ``POST /admin/canary/start|advance|abort``
-    Need ``Authorization: Bearer <token>`` with the token of ``MLCICD_ADMIN_TOKEN``
+    Rollback sends everyone back to the slot that served them all before the last
+    switch or canary (a running or promoted canary is rolled back to stable). These
+    need ``Authorization: Bearer <token>`` with the token of ``MLCICD_ADMIN_TOKEN``
     (compared in constant time); without a configured token they always answer 401.
 
 Every response carries ``X-Model-Version``: the version that answered a prediction,
@@ -89,7 +91,10 @@ def create_app(router: Router, *, admin_token: str | None = None,
     if not isinstance(router, Router):
         raise InputError(f"router must be a Router, got {type(router).__name__}")
     token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
-    state: dict[str, Any] = {"canary": None}
+    # "previous": the slot that served everyone before the last switch or canary, i.e.
+    # where a rollback goes (the router's own rollback would merely undo the last change,
+    # and undoing a canary abort would send users back to the canary).
+    state: dict[str, Any] = {"canary": None, "previous": None}
     lock = threading.Lock()
     app = FastAPI(title="mlcicd model server", version="1")
     app.state.router = router
@@ -169,7 +174,10 @@ def create_app(router: Router, *, admin_token: str | None = None,
                 if not report.passed:
                     return json({"detail": f"health check failed: {report.failures()}",
                                  "checks": report.to_frame().to_dict("records")}, 409)
+            before = _single_live(router)
             router.switch(slot)
+            if before is not None and before != slot:
+                state["previous"] = before
         return json({"live": router.live_versions()})
 
     @app.post("/admin/rollback", dependencies=[Depends(admin)])
@@ -179,7 +187,11 @@ def create_app(router: Router, *, admin_token: str | None = None,
             if canary is not None and canary.status_ in ("running", "promoted"):
                 canary.rollback()
             else:
-                router.rollback()
+                previous, live = state["previous"], _single_live(router)
+                if previous is None or previous == live or router.version_of(previous) is None:
+                    raise InputError("nothing to roll back: no earlier version to return to")
+                router.switch(previous)
+                state["previous"] = live
         return json({"live": router.live_versions()})
 
     @app.post("/admin/canary/start", dependencies=[Depends(admin)])
@@ -194,6 +206,7 @@ def create_app(router: Router, *, admin_token: str | None = None,
                               max_accuracy_drop=body.max_accuracy_drop)
             release = CanaryRelease(router, held, plan, canary_slot=body.slot).start()
             state["canary"] = release
+            state["previous"] = release.stable_slot
         return json({"status": release.status_, "weights": router.table.live})
 
     @app.post("/admin/canary/advance", dependencies=[Depends(admin)])
@@ -248,6 +261,11 @@ def _check_width(router: Router, width: int) -> None:
         expected = None if held is None else getattr(held.model, "n_features_in_", None)
         if expected is not None and int(expected) != width:
             raise InputError(f"expected {int(expected)} features, got {width}")
+
+
+def _single_live(router: Router) -> str | None:
+    live = router.table.live
+    return next(iter(live)) if len(live) == 1 else None
 
 
 def _refuse_during_canary(state: dict[str, Any]) -> None:
