@@ -61,12 +61,16 @@ def sort_by_column(reference: np.ndarray, current: np.ndarray) -> None:
         np.sort(current[:, j])
 
 
-def best_time(func: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
+def best_times(runs: dict[str, tuple[Callable[[], object], int]], repeat: int) -> dict[str, float]:
+    """Best wall time of each run; rounds are interleaved so that load from other
+    processes hits every method alike rather than whichever ran during a busy spell."""
+    best = dict.fromkeys(runs, float("inf"))
+    for round_ in range(repeat):
+        for name, (func, times) in runs.items():
+            if round_ < times:
+                start = time.perf_counter()
+                func()
+                best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "np.sort both, axis=0": (lambda: sort_whole(reference, current), args.repeat),
         "np.sort both, by column": (lambda: sort_by_column(reference, current), args.repeat),
     }
-    seconds = {name: best_time(func, repeat) for name, (func, repeat) in runs.items()}
+    seconds = best_times(runs, args.repeat)
     peaks = {name: peak_bytes(func) for name, (func, _) in runs.items()}
 
     print(f"KS benchmark: {args.rows:,} vs {args.rows:,} rows x {args.features} float64 features")
