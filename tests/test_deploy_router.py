@@ -283,3 +283,19 @@ def test_a_bounded_log_keeps_the_recent_requests_and_counts_all(data, v1):
     assert router.metrics_frame()["requests"].sum() == len(events)
     with pytest.raises(InputError, match="max_events"):
         Router({"blue": v1}, max_events=0)
+
+
+def test_traffic_plot_draws_one_line_per_version(data, v1, v2):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mlcicd.deploy import plot_traffic
+
+    X, _ = data
+    router = Router({"blue": v1, "green": v2})
+    router.route_batch(X[:300])
+    router.switch("green")
+    router.route_batch(X[300:600])
+    fig = plot_traffic(router, window=50)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels == ["v1", "v2"]
