@@ -178,16 +178,30 @@ def test_every_page_loads_cleanly_and_offline(page, site, doc):
     assert broken == [], f"{doc}: images that did not load: {broken}"
 
 
-def test_the_ci_cd_loop_diagram_is_drawn(page, site):
-    seen = visit(page, f"{site}/book/why-ml-is-different.html")
+@pytest.mark.parametrize(
+    "doc, diagrams, min_nodes",
+    [("book/why-ml-is-different", 1, 9), ("book/deployment", 2, 6), ("book/github-actions", 1, 5)],
+)
+def test_diagrams_are_drawn_from_the_local_copy_of_mermaid(page, site, doc, diagrams, min_nodes):
+    seen = visit(page, f"{site}/{doc}.html")
 
-    diagrams = page.locator(".mermaid")
-    assert diagrams.count() >= 1
-    svg = diagrams.first.locator("svg")
-    assert svg.count() == 1
-    # A drawn flowchart has one node per box; the loop has nine.
-    assert svg.locator(".node").count() >= 9
-    assert svg.bounding_box()["width"] > 300
+    blocks = page.locator("pre.mermaid")
+    assert blocks.count() == diagrams
+    for i in range(diagrams):
+        svg = blocks.nth(i).locator("svg")
+        assert svg.count() == 1, f"{doc}: diagram {i} was not drawn"
+        assert svg.locator(".node").count() >= min_nodes
+        assert svg.bounding_box()["width"] > 300
+    assert any(urlsplit(u).path == "/_static/mermaid/mermaid.min.js" for u in seen.requests)
+    assert all(is_local(url, site) for url in seen.requests)
+
+
+def test_formulas_are_typeset_by_the_local_copy_of_mathjax(page, site):
+    seen = visit(page, f"{site}/book/monitoring.html")
+
+    page.locator("mjx-container svg").first.wait_for()
+    assert page.locator("mjx-container svg").count() >= 1
+    assert any(urlsplit(u).path == "/_static/mathjax/tex-svg.js" for u in seen.requests)
     assert all(is_local(url, site) for url in seen.requests)
 
 
