@@ -261,3 +261,57 @@ def test_matrix_run_reports_metrics_and_a_failure_with_its_cell(lab_dir, capsys)
     assert "cell 4" in captured.err and "ValueError: asked to fail" in captured.err
     summary = json.loads((out / "summary.json").read_text())
     assert [r["status"] for r in summary] == ["ok", "failed", "ok"]
+
+
+def test_a_parameter_papermill_cannot_read_is_reported(tmp_path):
+    from mlcicd.labs.params import notebook_parameters
+
+    notebook = tiny_lab()
+    notebook.cells[1].source = "n = 3  # rows (n = 3 is small)\nscale = 1.5"
+    path = write_notebook(notebook, tmp_path / "odd.ipynb")
+    with pytest.raises(InputError, match="papermill cannot read the parameter"):
+        notebook_parameters(path)
+
+
+def test_labs_list_shows_every_set_and_marks_the_smoke_ones(lab_dir, capsys):
+    path = write_matrix(lab_dir, {"default": {}, "big": {"n": 9}}, smoke=["00_tiny/big"])
+    assert main(["labs", "list", "--matrix", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["00_tiny  default  {}", "00_tiny  big  {'n': 9}  (smoke)"]
+
+
+TINY_SOURCE = '''# %% [markdown]
+# # Lab 0: Tiny
+#
+# **Learning objectives.** none.
+
+# %% tags=["parameters"]
+n = 2
+
+# %% tags=["solution"]
+def twice(x: int) -> int:
+    """Twice x."""
+    return 2 * x
+
+
+# %%
+print(twice(n))
+'''
+
+
+@pytest.mark.slow
+def test_a_lab_source_builds_executed_solution_and_learner_version(tmp_path, capsys):
+    src, solutions, student = tmp_path / "src", tmp_path / "solutions", tmp_path / "student"
+    src.mkdir()
+    (src / "00_tiny.py").write_text(TINY_SOURCE)
+    dirs = ["--src", str(src), "--solutions", str(solutions), "--student", str(student)]
+    assert main(["labs", "execute", *dirs]) == 0
+    solution = nbformat.read(solutions / "00_tiny.ipynb", as_version=4)
+    assert solution.cells[-1].outputs[0]["text"] == "4\n"
+    assert [c.id for c in solution.cells] == [f"cell-{i:02d}" for i in range(4)]
+    learner = nbformat.read(student / "00_tiny.ipynb", as_version=4)
+    assert "return 2 * x" not in learner.cells[2].source
+    assert main(["labs", "execute", "--check", *dirs]) == 0
+    (src / "00_tiny.py").write_text(TINY_SOURCE.replace("n = 2", "n = 5"))
+    assert main(["labs", "execute", "--check", *dirs]) == 1
+    assert "out of date with" in capsys.readouterr().err

@@ -64,14 +64,14 @@ for kind in ("covariate", "concept"):
 # %% [markdown]
 # ## Exercise 1: simulate covariate drift yourself
 #
-# Write `covariate_shift(X, shift)`: add `shift` to every feature (a copy: do not change
-# `X`), and label the moved points with the **unchanged** rule, `labelling_rule(X)`.
-# Return the pair `(shifted features, labels)`.
+# Write `covariate_shift(X, shift)`: add `shift` to the feature `x1` only (on a copy: do
+# not change `X`), and label the moved points with the **unchanged** rule,
+# `labelling_rule(points)`. Return the pair `(shifted features, labels)`.
 
 # %% tags=["solution"]
 def covariate_shift(X: pd.DataFrame, shift: float) -> tuple[pd.DataFrame, np.ndarray]:
-    """Move every feature by ``shift``; label the moved points with the unchanged rule."""
-    shifted = X + shift
+    """Move ``x1`` by ``shift``; label the moved points with the unchanged rule."""
+    shifted = X.assign(x1=X["x1"] + shift)
     return shifted, labelling_rule(shifted)
 
 

@@ -94,7 +94,7 @@ old = train(TrainConfig(model="random_forest", params={"n_estimators": 50}, cv_f
 X_stream, y_stream = drift_stream(n_stream, drift_at, kind=drift_kind, level=drift_level,
                                   seed=seed + 1)
 X_stream, y_stream = X_stream.reset_index(drop=True), y_stream.reset_index(drop=True)
-plan = CanaryPlan(steps=(0.1, 0.5, 1.0), min_requests=100, min_labels=50)
+plan = CanaryPlan(steps=(0.1, 0.5, 1.0), min_requests=60, min_labels=50)
 
 
 def show_timeline(release: CanaryRelease) -> None:

@@ -45,10 +45,13 @@ _UNRECOVERABLE_ROWS = 10
 
 @checker
 def check_schema(
-    make_schema: Callable[[], Schema], seed: int = 0, n_rows: int = 200
+    make_schema: Callable[[], Schema] | Schema, seed: int = 0, n_rows: int = 200
 ) -> CheckResult:
-    """Pass when the learner's schema accepts clean people data and catches every problem."""
-    schema = answer_of(make_schema)
+    """Pass when the learner's schema accepts clean people data and catches every problem.
+
+    ``make_schema`` is the learner's function returning a :class:`Schema` (or the schema).
+    """
+    schema = make_schema if isinstance(make_schema, Schema) else answer_of(make_schema)
     if not isinstance(schema, Schema):
         return fail(f"`make_schema` should return a Schema, got {type(schema).__name__}")
     clean = validate(make_people_frame(seed=seed, n=max(n_rows, 50)), schema)
