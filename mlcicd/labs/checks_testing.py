@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 from mlcicd.datasets import TARGET, make_dirty_frame, make_people_frame, people_schema
 from mlcicd.labs.checking import CheckResult, NotAnswered, answer_of, checker, fail, ok
@@ -174,7 +175,10 @@ def check_integration_tests(
     """Each test must pass with ``make_pipeline`` and fail with a pipeline without imputer."""
 
     def no_imputer(seed: int = 0) -> Pipeline:
-        return Pipeline([("model", LogisticRegression(max_iter=500, random_state=seed))])
+        return Pipeline([
+            ("scaler", StandardScaler()),
+            ("model", LogisticRegression(max_iter=500, random_state=seed)),
+        ])
 
     fixtures = {"train_with_gaps": train_with_gaps, "test_df": test_df}
     return _check_tests(
