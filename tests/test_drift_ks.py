@@ -153,3 +153,11 @@ def test_large_samples_with_heavy_ties_match_scipy(n1, n2):
     ref = rng.integers(0, 40, size=(n1, 2)).astype(float)
     cur = np.column_stack([rng.integers(0, 40, size=n2), rng.integers(1, 41, size=n2)]) * 1.0
     _assert_matches_scipy(ref, cur)
+
+
+def test_many_statistics_at_once_give_the_same_exact_pvalues_as_one_at_a_time():
+    from mlcicd.drift.ks_pvalue import exact_pvalue, exact_pvalues
+
+    hs = np.r_[np.arange(0, 600, 7), [599, 600, 0]]  # > 64 distinct: several batches
+    expected = [exact_pvalue(40, 15, int(h)) for h in hs]
+    assert exact_pvalues(40, 15, hs) == pytest.approx(expected, abs=1e-13)

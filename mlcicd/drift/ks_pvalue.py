@@ -21,6 +21,12 @@ __all__ = ["EXACT_MAX_N", "exact_pvalue", "exact_pvalues", "asymptotic_pvalue"]
 #: (the same rule as ``scipy.stats.ks_2samp(method="auto")``); the asymptotic one above.
 EXACT_MAX_N = 10_000
 
+#: Exact p-values of at least this many different statistics (same sample sizes) are
+#: computed side by side; fewer, one by one (which is then faster).
+BATCH_FROM = 3
+#: ... and at most this many at a time (memory grows with their number).
+BATCH_MAX = 64
+
 #: Below this many terms the one-sided Smirnov sum is evaluated term by term.
 SUM_ALL_TERMS_UP_TO = 20_000
 
@@ -68,16 +74,27 @@ def exact_pvalues(n1: int, n2: int, hs: Any) -> np.ndarray:
     """:func:`exact_pvalue` for many statistics of the same sample sizes at once.
 
     All features of a table without missing values share ``(n1, n2)``: their lattice
-    walks are run side by side, one row each, so 30 features cost little more than one.
+    walks are run side by side, one row each, which costs far less than one walk after
+    the other (30 features at 5,000 rows: about a third).
 
-    >>> exact_pvalues(30, 20, [0, 6, 12, 60]).round(6).tolist()
-    [1.0, 0.999278, 0.678914, 0.0]
+    >>> hs = np.arange(0, 150, 10)
+    >>> bool(np.allclose(exact_pvalues(30, 20, hs), [exact_pvalue(30, 20, h) for h in hs]))
+    True
     """
     hs = np.asarray(hs, dtype=np.int64).reshape(-1)
     distinct, position = np.unique(hs, return_inverse=True)
-    if n1 == n2 or distinct.size == 1:
+    if n1 == n2 or distinct.size < BATCH_FROM:
         values = np.array([exact_pvalue(n1, n2, int(h)) for h in distinct])
-        return values[position]
+    else:
+        chunks = np.array_split(distinct, -(-distinct.size // BATCH_MAX))
+        values = np.concatenate([_exact_pvalues_batch(n1, n2, c) for c in chunks])
+    return values[position]
+
+
+def _exact_pvalues_batch(n1: int, n2: int, distinct: np.ndarray) -> np.ndarray:
+    # exact_pvalue's walk with one row of q per statistic. All bands share their centre,
+    # so the rows are updated over the widest band and each row's cells outside its own
+    # band are put back to 1.
     g = math.gcd(n1, n2)
     n1g, n2g = n1 // g, n2 // g
     span = n1g + n2g
@@ -93,16 +110,19 @@ def exact_pvalues(n1: int, n2: int, hs: Any) -> np.ndarray:
     for row in range(n1 + n2):
         new_lo, hi, diag = int(union_lo[row]), int(union_hi[row]), row + 1
         if new_lo > hi:
-            return np.ones(hs.size)
-        from_left = q[:, new_lo : hi + 1]
+            return np.ones(distinct.size)
         from_below = q[:, new_lo + 1 : hi + 2]
-        values = from_below + steps[new_lo : hi + 1] * (from_left - from_below) / diag
+        values = q[:, new_lo : hi + 1] - from_below
         i = steps[new_lo : hi + 1]
-        np.putmask(values, (i < lows[row, :, None]) | (i > highs[row, :, None]), 1.0)
+        values *= i / diag
+        values += from_below
+        outside = i < lows[row, :, None]
+        outside |= i > highs[row, :, None]
+        np.putmask(values, outside, 1.0)
         q[:, lo + 1 : new_lo + 1] = 1.0
         q[:, new_lo + 1 : hi + 2] = values
         lo = new_lo
-    return np.clip(q[:, n1 + 1], 0.0, 1.0)[position]
+    return np.clip(q[:, n1 + 1], 0.0, 1.0)
 
 
 def _exact_pvalue_equal(n: int, h: int) -> float:
