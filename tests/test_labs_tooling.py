@@ -219,8 +219,10 @@ def test_matrix_selects_one_lab_one_set_or_the_smoke_subset(lab_dir):
     assert [s.params_name for s in matrix.select()] == ["default", "big"]
     assert [s.params_name for s in matrix.select("00", "big")] == ["big"]
     assert [s.parameters for s in matrix.select(smoke=True)] == [{"n": 9}]
-    with pytest.raises(InputError, match="no parameter set 'huge'"):
+    with pytest.raises(InputError, match="no lab has a parameter set 'huge'"):
         matrix.select(params_name="huge")
+    with pytest.raises(InputError, match="lab '00_tiny' has no parameter set 'huge'"):
+        matrix.select("00_tiny", "huge")
     with pytest.raises(InputError, match="no lab '07'"):
         matrix.select("07")
 

@@ -67,17 +67,20 @@ class LabMatrix:
     def select(
         self, lab: str | None = None, params_name: str | None = None, *, smoke: bool = False
     ) -> list[RunSpec]:
-        """Return the runs to execute, optionally for one lab, one set, or the smoke subset."""
+        """Return the runs to execute, optionally for one lab, one set, or the smoke subset.
+
+        Without ``lab``, ``params_name`` selects that set in every lab that has it.
+        """
         labs = [self.find_lab(lab)] if lab else list(self.labs.values())
+        if params_name and not any(params_name in entry.sets for entry in labs):
+            known = sorted({name for entry in labs for name in entry.sets})
+            where = f"lab {labs[0].name!r} has no" if lab else "no lab has a"
+            raise InputError(
+                f"{self.path}: {where} parameter set {params_name!r} (sets: {', '.join(known)})"
+            )
         pairs = set(self.smoke) if smoke else None
         specs = []
         for entry in labs:
-            if params_name and params_name not in entry.sets:
-                known = ", ".join(entry.sets)
-                raise InputError(
-                    f"{self.path}: lab {entry.name!r} has no parameter set {params_name!r} "
-                    f"(it has: {known})"
-                )
             for name, values in entry.sets.items():
                 if params_name and name != params_name:
                     continue
