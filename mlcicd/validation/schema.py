@@ -338,7 +338,7 @@ class Schema:
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the schema as YAML text, also writing it (atomically) to ``path`` if given."""
         header = "# mlcicd data schema: rules left out are not checked.\n"
-        text = header + yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        text = header + yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=False)
         if path is not None:
             atomic_write_text(path, text)
         return text
