@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from mlcicd.errors import CheckFailed, InputError
-from mlcicd.io import read_json
+from mlcicd.io import read_json, read_yaml
 
 __all__ = ["GATED_METRICS", "GateRule", "GateResult", "GateThresholds", "apply_gate"]
 
@@ -99,13 +98,7 @@ max_regression=0.01)
     def from_yaml(cls, path: str | os.PathLike[str]) -> GateThresholds:
         """Read thresholds from a YAML file (a flat mapping, as in the module docstring)."""
         source = Path(path)
-        if not source.is_file():
-            raise InputError(f"{source}: file not found")
-        try:
-            data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, yaml.YAMLError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{source}: not valid YAML ({reason})") from None
+        data = read_yaml(source)
         return cls.from_dict(data if data is not None else {}, source=str(source))
 
     def to_dict(self) -> dict[str, float | None]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from mlcicd.errors import InputError
 
@@ -27,6 +28,7 @@ __all__ = [
     "atomic_write_text",
     "write_json",
     "read_json",
+    "read_yaml",
     "read_csv",
     "require_columns",
     "require_finite_numeric",
@@ -117,6 +119,24 @@ def read_json(path: str | os.PathLike[str], *, required_keys: Iterable[str] = ()
     if missing:
         raise InputError(f"{source}: missing key(s) {', '.join(map(repr, missing))}")
     return obj
+
+
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """Read a YAML file safely (no Python objects); an empty file gives ``None``.
+
+    A missing file, bytes that are not UTF-8 text or a YAML syntax error raise an
+    :class:`InputError` naming the file and, for syntax errors, the first line of
+    the parser's explanation.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise InputError(f"{source}: file not found")
+    try:
+        return yaml.safe_load(source.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not a YAML file (not UTF-8 text)") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: not valid YAML ({_first_line(exc)})") from None
 
 
 def read_csv(

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -27,7 +26,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from sklearn.pipeline import Pipeline
 
 from mlcicd.errors import InputError
-from mlcicd.io import require_columns, require_finite_numeric
+from mlcicd.io import read_yaml, require_columns, require_finite_numeric
 from mlcicd.metrics import classification_metrics, prediction_balance
 from mlcicd.preprocessing import preprocessing_steps
 
@@ -140,13 +139,7 @@ class TrainConfig:
     def from_yaml(cls, path: str | os.PathLike[str]) -> TrainConfig:
         """Read a config from a YAML file (an empty file gives the defaults)."""
         source = Path(path)
-        if not source.is_file():
-            raise InputError(f"{source}: file not found")
-        try:
-            data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{source}: not valid YAML ({reason})") from None
+        data = read_yaml(source)
         try:
             return cls.from_dict(data)
         except InputError as exc:
