@@ -70,6 +70,7 @@ def test_solution_ran_cleanly_and_every_check_passed(path):
     for cell in code_cells(notebook):
         assert cell.execution_count is not None, "the committed solution is executed"
         assert not [o for o in cell.outputs if o.output_type == "error"]
+        assert not [o for o in cell.outputs if o.get("name") == "stderr"], "warnings in output"
         if "checks.check_" in cell.source:
             text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
             assert text.startswith("PASS"), text
