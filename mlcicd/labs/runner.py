@@ -11,6 +11,7 @@ still run to the end.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -122,7 +123,9 @@ def run_all(
     out.mkdir(parents=True, exist_ok=True)
     results: list[RunResult | None] = [None] * len(specs)
     bar = tqdm(total=len(specs), desc="labs", unit="run", file=sys.stderr, disable=not progress)
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool, bar:
+    # "spawn": forking a process that already runs threads (tqdm's monitor) is unsafe.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool, bar:
         futures = {pool.submit(run_one, spec, out): index for index, spec in enumerate(specs)}
         for future in as_completed(futures):
             result = future.result()
