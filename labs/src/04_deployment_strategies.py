@@ -141,7 +141,9 @@ for candidate in (v2, v3):
     stream = Router({"stable": v1, "canary": None})
     canaries[candidate.version] = CanaryRelease(stream, candidate, plan).run(X_live, y_live)
     release = canaries[candidate.version]
-    print(f"{candidate.version}: {release.status_}; live now: {stream.live_versions()}")
+    served = int((stream.events_frame()["version"] == candidate.version).sum())
+    print(f"{candidate.version}: {release.status_} after answering {served} of "
+          f"{stream.n_requests} requests; live now: {stream.live_versions()}")
     shown = ["step", "weight", "requests_so_far", "canary_accuracy", "stable_accuracy",
              "decision"]
     display(release.timeline_frame()[shown].round(3))
@@ -153,9 +155,10 @@ canaries[v3.version].plot()
 plt.show()
 
 # %% [markdown]
-# The bad candidate was caught at the first step: only a few percent of users ever saw
-# it, for a few hundred requests. Compare with blue-green, where a bad model that passed
-# the smoke test would have reached everyone.
+# The bad candidate was stopped as soon as its step had enough labelled requests: only
+# the users in the canary's share ever saw it (count them above). Compare with
+# blue-green, where a bad model that passed the smoke test would have reached everyone:
+# the `subtle_bad_candidate` parameter set shows exactly that case.
 #
 # ## Step 4: shadow
 #
