@@ -8,6 +8,11 @@
 
 ``validate`` prints the full report and exits 1 when any check failed, so a CI step
 fails with every problem listed. Bad input (unreadable CSV, bad schema) exits 2.
+
+The library (pandas, scikit-learn) is imported inside the handlers, not at module
+level, so that building the parser (``mlcicd --help``, any other subcommand) stays
+fast. The few constants argparse needs are repeated here as literals; a test in
+``tests/test_cli.py`` checks they equal the library's.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from mlcicd.datasets import DATASETS, TARGET, export_dataset
 from mlcicd.errors import InputError
-from mlcicd.io import read_csv
-from mlcicd.validation import Schema, validate
-from mlcicd.validation.infer import DEFAULT_MARGIN
 
 FORMATS = ("table", "markdown", "json")
+#: Names of :data:`mlcicd.datasets.DATASETS`, sorted.
+DATASET_NAMES = ("breast-cancer",)
+#: :data:`mlcicd.datasets.TARGET`.
+TARGET = "target"
+#: :data:`mlcicd.validation.infer.DEFAULT_MARGIN`.
+DEFAULT_MARGIN = 0.5
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write a built-in data set, split (stratified on "
         f"{TARGET!r}, seeded), as OUT/train.csv and OUT/test.csv.",
     )
-    export.add_argument("name", choices=sorted(DATASETS), help="data set name")
+    export.add_argument("name", choices=DATASET_NAMES, help="data set name")
     export.add_argument("--out", default="data", metavar="DIR", help="folder (default: data)")
     export.add_argument("--test-size", type=float, default=0.25,
                         help="share of rows in the test set (default: 0.25)")
@@ -79,6 +86,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Print the validation report; 0 when it passed, 1 when any check failed."""
+    from mlcicd.io import read_csv
+    from mlcicd.validation import Schema, validate
+
     schema = Schema.from_yaml(args.schema)
     frame = read_csv(args.data)
     report = validate(frame, schema)
@@ -93,6 +103,9 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_infer_schema(args: argparse.Namespace) -> int:
     """Write a schema inferred from the reference data, never clobbering one by accident."""
+    from mlcicd.io import read_csv
+    from mlcicd.validation import Schema
+
     out = Path(args.out)
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name for the schema")
@@ -107,6 +120,8 @@ def run_infer_schema(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Export a built-in data set as train.csv and test.csv."""
+    from mlcicd.datasets import export_dataset
+
     train_path, test_path = export_dataset(args.name, args.out, test_size=args.test_size,
                                            seed=args.seed)
     print(f"wrote {train_path} and {test_path}")

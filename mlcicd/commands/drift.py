@@ -9,6 +9,10 @@ set drifted, 0 when not, 2 on bad input.
 [--config C.yaml] [--thresholds GATE.yaml] [--min-accuracy 0.9] [--history H.jsonl]``
 runs one monitoring cycle (see :mod:`mlcicd.drift.monitor`) and prints the decision.
 Exit code 0 whatever the decision; 2 on bad input.
+
+The library (pandas, scipy, scikit-learn) is imported inside the handlers, so that
+building the parser stays fast; :data:`CORRECTIONS` repeats
+:data:`mlcicd.drift.correction.CORRECTIONS` (a test checks they agree).
 """
 
 from __future__ import annotations
@@ -17,11 +21,9 @@ import argparse
 import json
 from pathlib import Path
 
-from mlcicd.drift.correction import CORRECTIONS
-from mlcicd.drift.detect import detect_drift
-from mlcicd.io import read_csv
-
 EXIT_OK, EXIT_DRIFT = 0, 1
+#: The multiple-testing corrections, as in :data:`mlcicd.drift.correction.CORRECTIONS`.
+CORRECTIONS = ("bh", "bonferroni", "none")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,6 +85,10 @@ def _add_detection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_drift(args: argparse.Namespace) -> int:
+    """``mlcicd drift``: print the drift report; exit 1 when the data set drifted."""
+    from mlcicd.drift.detect import detect_drift
+    from mlcicd.io import read_csv
+
     reference = read_csv(args.reference)
     current = read_csv(args.current)
     exclude = [name.strip() for item in args.exclude for name in item.split(",") if name.strip()]
@@ -106,8 +112,10 @@ def run_drift(args: argparse.Namespace) -> int:
 
 
 def run_monitor(args: argparse.Namespace) -> int:
+    """``mlcicd monitor``: run one monitoring cycle and print the decision."""
     from mlcicd.drift.monitor import Monitor
     from mlcicd.gate import GateThresholds
+    from mlcicd.io import read_csv
     from mlcicd.training import TrainConfig
 
     config = TrainConfig.from_yaml(args.config) if args.config else TrainConfig()

@@ -6,6 +6,9 @@ artifact is written only after training succeeded, so a failure leaves ``DIR`` a
 
 ``mlcicd evaluate --model DIR --data TEST.csv [--out metrics.json] [--format table|json]``
 loads a verified artifact and measures it on labelled data.
+
+The library (pandas, scikit-learn, skops) is imported inside the handlers, so that
+building the parser stays fast.
 """
 
 from __future__ import annotations
@@ -15,10 +18,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from mlcicd.artifacts import data_fingerprint, load_model, save_model
 from mlcicd.errors import InputError
-from mlcicd.io import read_csv, write_json
-from mlcicd.training import TrainConfig, evaluate, split_xy, train
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """``mlcicd train``: train, print the metrics and save the artifact."""
+    from mlcicd.artifacts import data_fingerprint, save_model
+    from mlcicd.io import read_csv
+    from mlcicd.training import TrainConfig, split_xy, train
+
     config = TrainConfig.from_yaml(args.config) if args.config else TrainConfig()
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"{args.out}: exists and is not a folder")
@@ -86,6 +91,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    """``mlcicd evaluate``: measure a verified artifact on labelled data."""
+    from mlcicd.artifacts import load_model
+    from mlcicd.io import read_csv, write_json
+    from mlcicd.training import evaluate
+
     loaded = load_model(args.model)
     target = args.target or (loaded.metadata.get("config") or {}).get("target") or "target"
     df = read_csv(args.data, required_columns=[target])

@@ -3,14 +3,15 @@
 Both exit 0 when the check passes and 1 when it fails; bad input (a missing metric, an
 unknown threshold key, a tampered model) is an :class:`~mlcicd.errors.InputError`,
 which :mod:`mlcicd.cli` turns into one line on stderr and exit code 2.
+
+The library (pandas, scipy, skops) is imported inside the handlers, so that building
+the parser stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-
-from mlcicd.io import atomic_write_text, read_csv
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -69,6 +70,7 @@ def run_compare(args: argparse.Namespace) -> int:
     """``mlcicd compare``: print or write the comparison report."""
     from mlcicd.artifacts import load_model
     from mlcicd.compare import compare_models
+    from mlcicd.io import read_csv
 
     baseline = load_model(args.baseline)
     candidate = load_model(args.candidate)
@@ -121,6 +123,8 @@ def run_gate(args: argparse.Namespace) -> int:
 def _emit(text: str, out: str | None, *, summary: str) -> None:
     # With --out the log still says what happened, in one line.
     if out:
+        from mlcicd.io import atomic_write_text
+
         atomic_write_text(out, text)
         print(f"wrote {out}: {summary}")
     else:
