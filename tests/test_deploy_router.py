@@ -299,3 +299,31 @@ def test_traffic_plot_draws_one_line_per_version(data, v1, v2):
     fig = plot_traffic(router, window=50)
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert labels == ["v1", "v2"]
+
+
+def test_traffic_plot_has_no_false_dip_at_the_first_and_last_requests(data, v1, v2):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlcicd.deploy import plot_traffic
+
+    X, _ = data
+    only_blue = Router({"blue": v1})
+    only_blue.route_batch(X[:300])
+    fig = plot_traffic(only_blue, window=50)
+    (line,) = fig.axes[0].get_lines()
+    assert np.allclose(line.get_ydata(), 1.0)  # all traffic to v1, edges included
+    plt.close(fig)
+
+    switched = Router({"blue": v1, "green": v2})
+    switched.route_batch(X[:300])
+    switched.switch("green")
+    switched.route_batch(X[300:600])
+    fig = plot_traffic(switched, window=50)
+    shares = {line.get_label(): np.asarray(line.get_ydata()) for line in fig.axes[0].get_lines()}
+    assert shares["v1"][0] == 1.0 and shares["v2"][0] == 0.0
+    assert shares["v1"][-1] == 0.0 and shares["v2"][-1] == 1.0
+    assert np.allclose(shares["v1"] + shares["v2"], 1.0)
+    plt.close(fig)

@@ -16,7 +16,9 @@ def plot_traffic(router: Any, window: int = 200) -> Any:
     ----------
     router : Router
     window : int, default 200
-        Number of consecutive requests per point.
+        Number of consecutive requests per point, centred on it. Near the first and
+        last requests the window holds fewer requests, and the share is taken over
+        those alone (a stream sent wholly to one version is at 1.0 up to the edges).
 
     Returns
     -------
@@ -30,14 +32,29 @@ def plot_traffic(router: Any, window: int = 200) -> Any:
         ids = events["request_id"].to_numpy()
         for version in sorted(events["version"].dropna().unique()):
             hit = (events["version"] == version).to_numpy(dtype=float)
-            kernel = np.ones(min(window, len(hit))) / min(window, len(hit))
-            ax.plot(ids, np.convolve(hit, kernel, mode="same"), label=version)
+            ax.plot(ids, _moving_share(hit, window), label=version)
         ax.legend(title="version")
     ax.set_xlabel("request")
     ax.set_ylabel("share of traffic")
     ax.set_ylim(-0.02, 1.02)
     fig.tight_layout()
     return fig
+
+
+def _moving_share(hit: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving mean of ``hit``, each point divided by the requests its window holds.
+
+    A plain ``np.convolve(hit, ones / window, mode="same")`` pads with zeros, which
+    would pull a constant 1.0 down to about 0.5 at both ends.
+
+    >>> _moving_share(np.ones(6), window=4).tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    >>> _moving_share(np.array([1.0, 1.0, 0.0, 0.0]), window=2).tolist()
+    [1.0, 1.0, 0.5, 0.0]
+    """
+    kernel = np.ones(max(1, min(window, len(hit))))
+    counts = np.convolve(np.ones_like(hit), kernel, mode="same")
+    return np.convolve(hit, kernel, mode="same") / counts
 
 
 def plot_canary(release: Any) -> Any:
