@@ -27,7 +27,26 @@ WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
 BIN = Path(sys.executable).parent
 
-EXPECTED = {"ci.yml", "notebooks.yml", "book.yml", "model-check.yml", "retrain.yml"}
+EXPECTED = {
+    "ci.yml",
+    "notebooks.yml",
+    "book.yml",
+    "model-check.yml",
+    "retrain.yml",
+    "pipeline.yml",
+}
+
+#: The complete pipeline's jobs in the syllabus order, each `needs` the one before.
+PIPELINE_CHAIN = [
+    "quality",
+    "tests",
+    "validate-data",
+    "train",
+    "gate",
+    "staging",
+    "production",
+    "monitor",
+]
 
 #: (workflow, job) -> the write permissions that job may hold; every other job reads only.
 WRITE_PERMISSIONS = {
@@ -358,6 +377,55 @@ def test_retraining_runs_nightly_and_on_demand():
     on = triggers(load(WORKFLOW_DIR / "retrain.yml"))
     assert on["schedule"][0]["cron"]
     assert on["workflow_dispatch"]["inputs"]
+
+
+def test_pipeline_jobs_run_in_the_syllabus_order():
+    workflow = load(WORKFLOW_DIR / "pipeline.yml")
+    jobs = workflow["jobs"]
+    assert list(jobs) == PIPELINE_CHAIN + ["notify"]
+    assert "needs" not in jobs["quality"]
+    for before, job in zip(PIPELINE_CHAIN[:-1], PIPELINE_CHAIN[1:], strict=True):
+        assert jobs[job]["needs"] in (before, [before]), f"{job} must need {before}"
+    runs = {job: [s["run"] for s in jobs[job]["steps"] if "run" in s] for job in jobs}
+    assert "make lint" in runs["quality"] and "make test-fast" in runs["tests"]
+
+
+def test_pipeline_reports_every_job_even_after_a_failure():
+    notify = load(WORKFLOW_DIR / "pipeline.yml")["jobs"]["notify"]
+    assert set(notify["needs"]) == set(PIPELINE_CHAIN)
+    assert "always()" in notify["if"]
+    step = next(s for s in notify["steps"] if "run" in s)
+    assert step["env"] == {
+        "RESULT_" + job.upper().replace("-", "_"): f"${{{{ needs.{job}.result }}}}"
+        for job in PIPELINE_CHAIN
+    }
+
+
+def test_pipeline_releases_from_main_only_through_protected_environments():
+    workflow = load(WORKFLOW_DIR / "pipeline.yml")
+    assert set(triggers(workflow)) == {"push", "workflow_dispatch"}
+    assert triggers(workflow)["push"]["branches"] == ["main"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False  # never stop a release
+    jobs = workflow["jobs"]
+    environments = {
+        job: spec["environment"]["name"] for job, spec in jobs.items() if "environment" in spec
+    }
+    assert environments == {"staging": "staging", "production": "production"}
+    for job in environments:
+        assert "refs/heads/main" in jobs[job]["if"], job
+
+
+def test_pipeline_releases_the_model_it_trained_and_gated():
+    jobs = load(WORKFLOW_DIR / "pipeline.yml")["jobs"]
+
+    def artifacts(job: str, action: str) -> set[str]:
+        return {s["with"]["name"] for s in jobs[job]["steps"] if action in s.get("uses", "")}
+
+    assert artifacts("validate-data", "upload-artifact@") == {"pipeline-data"}
+    assert artifacts("train", "upload-artifact@") == {"candidate-model"}
+    assert artifacts("train", "download-artifact@") == {"pipeline-data"}
+    for job in ("gate", "staging", "production"):
+        assert "candidate-model" in artifacts(job, "download-artifact@"), job
 
 
 @pytest.mark.parametrize(
