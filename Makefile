@@ -30,7 +30,18 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-book: $(STAMP)
+# jupyter-cache re-executes a page only when its own cells change. Pages also run the
+# library, the tests, the workflows and the labs, so when any of those is newer than the
+# last build the cached outputs are dropped and every page runs again.
+BOOK_INPUTS := $(shell git ls-files mlcicd tests ci config baseline labs .github 2>/dev/null)
+BOOK_INPUTS_STAMP := _build/.book-inputs
+
+$(BOOK_INPUTS_STAMP): $(BOOK_INPUTS) $(STAMP)
+	rm -rf _build/.jupyter_cache _build/jupyter_execute
+	mkdir -p _build
+	touch $@
+
+book: $(STAMP) $(BOOK_INPUTS_STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
 book-clean:
