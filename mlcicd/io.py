@@ -27,6 +27,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "write_json",
+    "json_safe",
     "read_json",
     "read_yaml",
     "read_csv",
@@ -91,14 +92,20 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     """Write ``obj`` as indented, key-sorted JSON, atomically. NaN is written as ``null``."""
-    return atomic_write_text(path, json.dumps(_json_safe(obj), indent=2, sort_keys=True) + "\n")
+    return atomic_write_text(path, json.dumps(json_safe(obj), indent=2, sort_keys=True) + "\n")
 
 
-def _json_safe(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
+    """``obj`` as plain JSON data: numpy scalars to Python, NaN and infinities to ``None``.
+
+    >>> import numpy as np
+    >>> json_safe({"n": np.int64(3), "x": float("nan"), "v": (1.5, np.float32(2))})
+    {'n': 3, 'x': None, 'v': [1.5, 2.0]}
+    """
     if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not np.isfinite(obj):

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
@@ -40,7 +39,7 @@ from mlcicd.drift.detect import detect_drift
 from mlcicd.drift.report import DriftReport
 from mlcicd.errors import InputError
 from mlcicd.gate import GateResult, GateThresholds, apply_gate
-from mlcicd.io import atomic_write_bytes, require_columns
+from mlcicd.io import atomic_write_bytes, json_safe, require_columns
 from mlcicd.training import TrainConfig, evaluate, train
 
 __all__ = ["Monitor", "MonitorDecision", "OUTCOMES", "append_history", "read_history"]
@@ -75,7 +74,7 @@ class MonitorDecision:
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready data: one line of the history."""
         data = {k: v for k, v in self.__dict__.items() if k != "report"}
-        return _plain(data)
+        return json_safe(data)
 
     def to_text(self) -> str:
         """A short human-readable account of the decision."""
@@ -294,7 +293,7 @@ def append_history(path: str | os.PathLike[str], record: dict[str, Any]) -> Path
     previous = target.read_bytes() if target.is_file() else b""
     if previous and not previous.endswith(b"\n"):
         previous += b"\n"
-    line = json.dumps(_plain(record), sort_keys=True, allow_nan=False) + "\n"
+    line = json.dumps(json_safe(record), sort_keys=True, allow_nan=False) + "\n"
     return atomic_write_bytes(target, previous + line.encode("utf-8"))
 
 
@@ -311,15 +310,3 @@ def read_history(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             except json.JSONDecodeError as exc:
                 raise InputError(f"{source}:{number}: not valid JSON ({exc})") from None
     return records
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
