@@ -30,7 +30,7 @@ from mlcicd.deploy.ab_stats import (
     simulate_ab,
     two_proportion_ztest,
 )
-from mlcicd.deploy.base import Release, as_model_version, live_slot_of
+from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import ModelVersion, Router
 from mlcicd.errors import InputError
 
@@ -216,11 +216,7 @@ class ABTest(Release):
 
     def start(self) -> ABTest:
         """Load B into the treatment slot and split the users."""
-        if self.status_ != "ready":
-            raise InputError(f"this A/B test has already started (status {self.status_})")
-        model = as_model_version(self.candidate)
-        self.router.deploy(self.treatment_slot, model)
-        self.candidate = model
+        model = self._load_candidate(self.treatment_slot, "A/B test")
         self._first_request = self.router.n_requests
         # B first: keys with bucket < share_b go to B, exactly as assign_groups does.
         self.router.set_weights({self.treatment_slot: self.share_b,

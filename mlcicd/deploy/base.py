@@ -71,6 +71,19 @@ class Release:
         """The actions taken so far, one row each."""
         return pd.DataFrame(self.history_, columns=["action", "detail", "requests_so_far", "live"])
 
+    def _load_candidate(self, slot: str, what: str) -> ModelVersion:
+        """Refuse a second start, then load ``self.candidate`` into ``slot``.
+
+        The candidate may be a path to an artifact: loading verifies its hash, so a
+        tampered file raises before the router changes.
+        """
+        if self.status_ != "ready":
+            raise InputError(f"this {what} has already started (status {self.status_})")
+        model = as_model_version(self.candidate)
+        self.router.deploy(slot, model)
+        self.candidate = model
+        return model
+
     def start(self) -> Release:  # pragma: no cover - interface
         raise NotImplementedError
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcicd.deploy.base import Release, as_model_version, live_slot_of
+from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import ModelVersion, Router
 from mlcicd.errors import InputError
 
@@ -160,11 +160,7 @@ class CanaryRelease(Release):
     # --------------------------------------------------------------- actions
     def start(self) -> CanaryRelease:
         """Load the candidate into the canary slot and send it the first step's share."""
-        if self.status_ != "ready":
-            raise InputError(f"this canary release has already started (status {self.status_})")
-        model = as_model_version(self.candidate)
-        self.router.deploy(self.canary_slot, model)
-        self.candidate = model
+        model = self._load_candidate(self.canary_slot, "canary release")
         if self.salt is None:
             self.salt = f"canary:{model.version}"
         self._release_start = self.router.n_requests

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcicd.deploy.base import Release, as_model_version, live_slot_of
+from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import Router
 from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
@@ -164,11 +164,7 @@ class ShadowRelease(Release):
     # --------------------------------------------------------------- actions
     def start(self) -> ShadowRelease:
         """Load the candidate into the shadow slot and start mirroring requests to it."""
-        if self.status_ != "ready":
-            raise InputError(f"this shadow release has already started (status {self.status_})")
-        model = as_model_version(self.candidate)
-        self.router.deploy(self.shadow_slot, model)
-        self.candidate = model
+        model = self._load_candidate(self.shadow_slot, "shadow release")
         self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="shadow")
         self._first_request = self.router.n_requests
         self.router.mirror = self._mirror
