@@ -84,6 +84,24 @@ class Release:
         self.candidate = model
         return model
 
+    def _stream_keys(
+        self, X: Any, y: Any | None, keys: Any | None, batch_size: int
+    ) -> list[object]:
+        """Check a stream's labels, keys and batch size; start if needed; return the keys.
+
+        Keys default to ``"row-<i>"``, so a replayed stream gets the same assignments.
+        """
+        n = len(X)
+        if y is not None and len(y) != n:
+            raise InputError(f"got {len(y)} labels for {n} rows")
+        if keys is not None and len(keys) != n:
+            raise InputError(f"got {len(keys)} keys for {n} rows")
+        if int(batch_size) < 1:
+            raise InputError(f"batch_size must be >= 1, got {batch_size}")
+        if self.status_ == "ready":
+            self.start()
+        return [f"row-{i}" for i in range(n)] if keys is None else list(keys)
+
     def start(self) -> Release:  # pragma: no cover - interface
         raise NotImplementedError
 

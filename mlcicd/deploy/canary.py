@@ -289,17 +289,9 @@ class CanaryRelease(Release):
         when the release is promoted or aborted, or when the stream ends (status
         stays ``"running"``). ``keys`` default to ``"row-<i>"``.
         """
-        n = len(X)
-        if y is not None and len(y) != n:
-            raise InputError(f"got {len(y)} labels for {n} rows")
-        if keys is not None and len(keys) != n:
-            raise InputError(f"got {len(keys)} keys for {n} rows")
-        if int(batch_size) < 1:
-            raise InputError(f"batch_size must be >= 1, got {batch_size}")
-        if self.status_ == "ready":
-            self.start()
+        key_list = self._stream_keys(X, y, keys, batch_size)
+        n = len(key_list)
         self._require_running()
-        key_list = [f"row-{i}" for i in range(n)] if keys is None else list(keys)
         y_arr = None if y is None else np.asarray(y)
         for lo in range(0, n, int(batch_size)):
             hi = min(lo + int(batch_size), n)

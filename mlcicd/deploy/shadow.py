@@ -303,16 +303,8 @@ class ShadowRelease(Release):
     def run(self, X: Any, y: Sequence[Any] | None = None, keys: Sequence[object] | None = None,
             *, batch_size: int = 50, drain_timeout: float = 10.0) -> ShadowRelease:
         """Route a labelled stream through production while shadowing it; sets ``report_``."""
-        n = len(X)
-        if y is not None and len(y) != n:
-            raise InputError(f"got {len(y)} labels for {n} rows")
-        if keys is not None and len(keys) != n:
-            raise InputError(f"got {len(keys)} keys for {n} rows")
-        if int(batch_size) < 1:
-            raise InputError(f"batch_size must be >= 1, got {batch_size}")
-        if self.status_ == "ready":
-            self.start()
-        key_list = [f"row-{i}" for i in range(n)] if keys is None else list(keys)
+        key_list = self._stream_keys(X, y, keys, batch_size)
+        n = len(key_list)
         for lo in range(0, n, int(batch_size)):
             hi = min(lo + int(batch_size), n)
             rows = X.iloc[lo:hi] if isinstance(X, pd.DataFrame) else np.asarray(X)[lo:hi]
