@@ -3,11 +3,17 @@
 Columns are plain Python lists so that a batch of 10,000 requests is recorded with a
 few ``list`` slice assignments instead of 10,000 object creations. The request id
 is the row number, so a label arriving later finds its request in constant time.
+
+Beside the rows, the log keeps a :class:`RunningSummary`: counters per version
+updated as requests are answered and labelled, so a server's ``/metrics`` costs a
+copy of a few counters instead of a DataFrame of every kept request.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,7 +21,7 @@ import pandas as pd
 
 from mlcicd.errors import InputError
 
-__all__ = ["EventLog", "COLUMNS"]
+__all__ = ["COLUMNS", "EventLog", "RunningSummary", "SUMMARY_COLUMNS"]
 
 #: Columns of :meth:`EventLog.frame`, in order.
 COLUMNS = (
@@ -23,6 +29,101 @@ COLUMNS = (
     "answered",
 )
 _FILLED = ("key", "slot", "version", "prediction", "latency_s", "error")
+#: Columns of :meth:`RunningSummary.rows` and :meth:`EventLog.summarise`, in order.
+SUMMARY_COLUMNS = ("version", "requests", "errors", "error_rate", "p50_ms", "p99_ms",
+                   "labelled", "accuracy")
+
+
+@dataclass
+class _VersionCounts:
+    requests: int = 0
+    errors: int = 0
+    labelled: int = 0
+    correct: int = 0
+    latencies_s: deque[float] = field(default_factory=deque)
+
+
+class RunningSummary:
+    """Requests, errors, latency and accuracy per version, kept up to date per request.
+
+    Not thread-safe (the router holds its lock while updating it). Counts cover every
+    request since the start, even those the event log has forgotten; latency
+    percentiles cover the ``latency_window`` most recent answers of each version, and
+    only the ``max_versions`` most recently seen versions are kept.
+
+    Examples
+    --------
+    >>> summary = RunningSummary()
+    >>> summary.answered(["v1", "v1", "v2"], [0.001, 0.003, 0.002], [None, "boom", None])
+    >>> summary.labelled("v1", prediction=1, error=None, old=None, new=1)
+    >>> [(r["version"], r["requests"], r["errors"], r["accuracy"]) for r in summary.rows()]
+    [('v1', 2, 1, 1.0), ('v2', 1, 0, nan)]
+    """
+
+    def __init__(self, latency_window: int = 1000, max_versions: int = 64) -> None:
+        if int(latency_window) < 1 or int(max_versions) < 1:
+            raise InputError("latency_window and max_versions must be >= 1, got "
+                             f"{latency_window} and {max_versions}")
+        self.latency_window = int(latency_window)
+        self.max_versions = int(max_versions)
+        self._versions: dict[str, _VersionCounts] = {}
+
+    def _counts(self, version: str) -> _VersionCounts:
+        counts = self._versions.get(version)
+        if counts is None:
+            if len(self._versions) >= self.max_versions:
+                del self._versions[next(iter(self._versions))]  # the oldest seen
+            counts = _VersionCounts(latencies_s=deque(maxlen=self.latency_window))
+            self._versions[version] = counts
+        return counts
+
+    def answered(self, versions: Sequence[str], latencies_s: Sequence[float],
+                 errors: Sequence[str | None]) -> None:
+        """Count answered requests."""
+        for version, latency, error in zip(versions, latencies_s, errors, strict=True):
+            counts = self._counts(version)
+            counts.requests += 1
+            counts.errors += error is not None
+            counts.latencies_s.append(float(latency))
+
+    def labelled(self, version: str, *, prediction: Any, error: str | None, old: Any,
+                 new: Any) -> None:
+        """Count a label (``new``) replacing ``old`` on an answered request."""
+        if error is not None:
+            return  # a failed request has no prediction to judge
+        counts = self._counts(version)
+        if old is not None:
+            counts.labelled -= 1
+            counts.correct -= bool(prediction == old)
+        if new is not None:
+            counts.labelled += 1
+            counts.correct += bool(prediction == new)
+
+    def copy(self) -> RunningSummary:
+        """A snapshot to compute percentiles from outside the router's lock."""
+        snapshot = RunningSummary(self.latency_window, self.max_versions)
+        snapshot._versions = {
+            v: _VersionCounts(c.requests, c.errors, c.labelled, c.correct,
+                              deque(c.latencies_s, maxlen=self.latency_window))
+            for v, c in self._versions.items()
+        }
+        return snapshot
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per version (sorted), with the keys :data:`SUMMARY_COLUMNS`."""
+        rows = []
+        for version in sorted(self._versions):
+            c = self._versions[version]
+            lat = np.fromiter(c.latencies_s, dtype=float) * 1000
+            rows.append({
+                "version": version, "requests": c.requests, "errors": c.errors,
+                "error_rate": c.errors / c.requests if c.requests else float("nan"),
+                "p50_ms": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
+                "p99_ms": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
+                "labelled": c.labelled,
+                "accuracy": c.correct / c.labelled if c.labelled else float("nan"),
+            })
+        return rows
 
 
 class EventLog:
@@ -54,6 +155,8 @@ class EventLog:
         self._cols: dict[str, list[Any]] = {name: [] for name in (*_FILLED, "label")}
         self._answered: list[bool] = []
         self._offset = 0  # request id of the oldest row kept
+        #: Counters per version since the start (see :class:`RunningSummary`).
+        self.summary = RunningSummary()
 
     def __len__(self) -> int:
         """Requests ever received (kept or not)."""
@@ -88,6 +191,13 @@ class EventLog:
             plain = [_plain(v) for v in column] if name == "prediction" else list(column)
             self._cols[name][lo:hi] = plain
         self._answered[lo:hi] = [True] * n
+        cols = self._cols
+        self.summary.answered(cols["version"][lo:hi], cols["latency_s"][lo:hi],
+                              cols["error"][lo:hi])
+        for i, y in enumerate(cols["label"][lo:hi], start=lo):
+            if y is not None:  # a label that arrived before its answer
+                self.summary.labelled(cols["version"][i], prediction=cols["prediction"][i],
+                                      error=cols["error"][i], old=None, new=y)
         self._trim()
 
     def _trim(self) -> None:
@@ -115,9 +225,14 @@ class EventLog:
         if old:
             raise InputError(f"request id(s) {old[:5]} are older than the log keeps "
                              f"(max_events={self.max_events})")
-        column = self._cols["label"]
+        cols = self._cols
         for i, y in zip(ids, labels, strict=True):
-            column[i - self._offset] = _plain(y)
+            row = i - self._offset
+            new = _plain(y)
+            if self._answered[row]:
+                self.summary.labelled(cols["version"][row], prediction=cols["prediction"][row],
+                                      error=cols["error"][row], old=cols["label"][row], new=new)
+            cols["label"][row] = new
 
     def frame(self, since: int = 0) -> pd.DataFrame:
         """The kept log from request ``since`` on, as a DataFrame (columns :data:`COLUMNS`)."""
@@ -160,9 +275,7 @@ class EventLog:
                 "labelled": len(ok),
                 "accuracy": float(np.mean(correct)) if correct else float("nan"),
             })
-        columns = ["version", "requests", "errors", "error_rate", "p50_ms", "p99_ms",
-                   "labelled", "accuracy"]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
 def _plain(value: Any) -> Any:

@@ -14,12 +14,19 @@ weight exceeds ``b``. Routing a batch computes the same buckets with one vectori
 call and predicts once per slot, so batch and one-by-one routing take the same
 decisions. The table and the slots are swapped as one immutable snapshot under a
 lock, so a switch is atomic: a request sees the old table or the new one, never a mix.
+
+A server that runs models on worker threads splits a request in two:
+:meth:`Router.assign` picks the slot (and reserves the request id) and
+:meth:`Router.complete` records the outcome, so the model call itself happens
+wherever the caller wants, with the lock held only for the bookkeeping. The routing
+history kept for :meth:`Router.rollback` holds at most :data:`HISTORY_LIMIT` tables.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +39,21 @@ from mlcicd.deploy.log import EventLog
 from mlcicd.deploy.versions import ModelVersion, RoutingTable, model_input
 from mlcicd.errors import InputError
 
-__all__ = ["BatchResponse", "ModelVersion", "Response", "Router", "RoutingTable"]
+__all__ = ["Assignment", "BatchResponse", "HISTORY_LIMIT", "ModelVersion", "Response", "Router",
+           "RoutingTable"]
+
+#: Routing tables remembered for :meth:`Router.rollback` (older ones are forgotten).
+HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where one request goes: its reserved id, its key, the slot and what the slot held."""
+
+    request_id: int
+    key: str
+    slot: str
+    model: ModelVersion
 
 
 @dataclass(frozen=True)
@@ -120,7 +141,7 @@ class Router:
         elif live not in slots:
             raise InputError(f"unknown slot {live!r} for live; slots are {sorted(slots)}")
         self._lock = threading.Lock()
-        self._history: list[_State] = []
+        self._history: deque[_State] = deque(maxlen=HISTORY_LIMIT)
         self._log = EventLog(max_events)
         #: Called with (request_ids, rows) after each answer, off the answer's path.
         self.mirror: Callable[[np.ndarray, Any], None] | None = None
@@ -233,6 +254,17 @@ class Router:
         row = np.asarray(x)
         if row.ndim != 1:
             raise InputError(f"route takes one row of features, got shape {row.shape}")
+        assignment = self.assign(key)
+        start = time.perf_counter()
+        try:
+            prediction, error = predict_one(assignment.model, row), None
+        except Exception as exc:  # a failing model is an answered request with an error
+            prediction, error = None, f"{type(exc).__name__}: {exc}"
+        return self.complete(assignment, row, prediction, error, time.perf_counter() - start)
+
+    def assign(self, key: object = None) -> Assignment:
+        """Reserve a request id and pick its slot; the caller then runs the model and
+        reports with :meth:`complete` (every assignment must be completed)."""
         with self._lock:
             state = self._state
             rid = self._log.reserve(1)
@@ -240,16 +272,17 @@ class Router:
         slot = state.table.slot_for(stable_bucket(key, state.table.salt))
         held = state.slots[slot]
         assert held is not None
-        start = time.perf_counter()
-        try:
-            prediction, error = _predict(held.model, row[None, :], 1)[0], None
-        except Exception as exc:  # a failing model is an answered request with an error
-            prediction, error = None, f"{type(exc).__name__}: {exc}"
-        latency = time.perf_counter() - start
+        return Assignment(rid, key, slot, held)
+
+    def complete(self, assignment: Assignment, row: np.ndarray, prediction: Any,
+                 error: str | None, latency_s: float) -> Response:
+        """Record the outcome of an :meth:`assign`-ed request and mirror its row."""
+        a = assignment
         with self._lock:
-            self._log.fill(rid, [key], [slot], [held.version], [prediction], [latency], [error])
-        self._send_to_mirror(np.array([rid]), row[None, :])
-        return Response(rid, slot, held.version, prediction, error, latency)
+            self._log.fill(a.request_id, [a.key], [a.slot], [a.model.version], [prediction],
+                           [latency_s], [error])
+        self._send_to_mirror(np.array([a.request_id]), row[None, :])
+        return Response(a.request_id, a.slot, a.model.version, prediction, error, latency_s)
 
     def route_batch(self, X: Any, keys: Sequence[object] | None = None) -> BatchResponse:
         """Answer many requests at once; same decisions as routing them one by one."""
@@ -331,6 +364,19 @@ class Router:
     def metrics_frame(self, since: int = 0) -> pd.DataFrame:
         """Requests, errors, latency percentiles and accuracy per version (from ``since``)."""
         return EventLog.summarise(self.events_frame(since))
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per version since the start, from running counters (cheap, unlike
+        :meth:`metrics_frame`): the columns of :meth:`metrics_frame`, latency over each
+        version's most recent answers (see :class:`~mlcicd.deploy.log.RunningSummary`)."""
+        with self._lock:
+            snapshot = self._log.summary.copy()
+        return snapshot.rows()
+
+
+def predict_one(held: ModelVersion, row: np.ndarray) -> Any:
+    """The prediction of ``held`` for one row (a 1-D array); raises what the model raises."""
+    return _predict(held.model, row[None, :], 1)[0]
 
 
 def _predict(model: Any, rows: Any, n: int) -> np.ndarray:
