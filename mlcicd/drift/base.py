@@ -8,6 +8,7 @@ small class with a ``test(reference, current)`` method returning a
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from mlcicd.errors import InputError
 
-__all__ = ["DriftTestResult", "DriftTest", "numeric_values", "category_values"]
+__all__ = ["DriftTestResult", "DriftTest", "category_label", "category_values", "numeric_values"]
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,41 @@ def numeric_values(values: Any, argument: str) -> tuple[np.ndarray, int]:
 
 
 def category_values(values: Any, argument: str) -> tuple[np.ndarray, int]:
-    """Return the non-missing values as strings (categories) and how many were dropped.
+    """Return the non-missing values as category labels and how many were dropped.
 
-    >>> category_values(["a", None, "b"], "current")
-    (array(['a', 'b'], dtype=object), 1)
+    Missing means ``None``, NaN or ``pd.NA``, also inside a plain list (which numpy
+    would otherwise turn into the text ``'nan'``). A number that is whole is one
+    category whatever its type, so ``1``, ``1.0`` and ``np.int64(1)`` all count as ``'1'``:
+    a column read once as integers and once as floats (a CSV with a gap) must not look
+    like two categories.
+
+    >>> category_values(["a", None, "b", float("nan")], "current")
+    (array(['a', 'b'], dtype=object), 2)
+    >>> category_values([1, 1.0, 2.5, True], "reference")[0].tolist()
+    ['1', '1', '2.5', 'True']
     """
+    if not isinstance(values, pd.Series | np.ndarray):
+        values = np.asarray(values, dtype=object)
     series = pd.Series(_as_1d(values, argument), dtype=object)
     keep = series.notna().to_numpy()
     if not keep.any():
         raise InputError(f"{argument}: no non-missing values to test")
-    return series[keep].astype(str).to_numpy(dtype=object), int(series.size - keep.sum())
+    labels = [category_label(value) for value in series[keep]]
+    return np.asarray(labels, dtype=object), int(series.size - keep.sum())
+
+
+def category_label(value: Any) -> str:
+    """The category a single non-missing value stands for (see :func:`category_values`).
+
+    >>> category_label(3.0), category_label(np.int64(3)), category_label(0.25)
+    ('3', '3', '0.25')
+    """
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    return str(value)
 
 
 def dropped_note(dropped_reference: int, dropped_current: int) -> str:

@@ -39,15 +39,20 @@ class ChiSquared(DriftTest):
 
     Parameters
     ----------
-    correction : bool
-        Yates' continuity correction when the table has two categories (scipy's default).
+    correction : bool, default False
+        Yates' continuity correction when the table has two categories. Off by default:
+        it makes the test conservative (on a 70/30 two-level feature, 200 rows a side,
+        it alarms in about 3 % of no-drift samples at ``alpha = 0.05``, against about
+        5 % without), and a drift alarm should fire at the rate it promises.
 
     Notes
     -----
     On the 2 x k table of counts, :math:`\\chi^2 = \\sum (O - E)^2 / E` with :math:`E` the
     counts expected if both samples shared the same category shares; its null
     distribution is :math:`\\chi^2_{k-1}`. A category never seen in the reference still
-    counts (its reference cell is 0) and is named in the note. Missing values are dropped.
+    counts (its reference cell is 0) and is named in the note. Missing values (``None``,
+    NaN, also in a plain list) are dropped, and a whole number is one category whatever
+    its type (``1`` and ``1.0`` are the same; :func:`~mlcicd.drift.base.category_values`).
     With a single category in total there is nothing to compare: statistic 0, p-value 1.
 
     Examples
@@ -67,7 +72,7 @@ class ChiSquared(DriftTest):
     has_pvalue = True
     statistic_range = (0.0, float("inf"))
 
-    def __init__(self, correction: bool = True) -> None:
+    def __init__(self, correction: bool = False) -> None:
         self.correction = correction
 
     def test(self, reference: Any, current: Any) -> DriftTestResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,13 @@ from mlcicd.drift.wasserstein import Wasserstein
 from mlcicd.errors import InputError
 from mlcicd.io import require_columns
 
-__all__ = ["detect_drift"]
+__all__ = ["DISCRETE_MAX_LEVELS", "FEATURE_TESTS", "detect_drift", "is_discrete"]
+
+#: Default of ``detect_drift(discrete_max_levels=...)``: a numeric feature whose values are
+#: all whole numbers with at most this many distinct levels is tested as discrete data.
+DISCRETE_MAX_LEVELS = 10
+#: The tests a feature can be sent to with ``detect_drift(feature_tests=...)``.
+FEATURE_TESTS = ("ks", "chi2")
 
 
 def detect_drift(
@@ -31,6 +37,8 @@ def detect_drift(
     columns: Sequence[str] | None = None,
     drift_share: float | None = None,
     psi_bins: int = 10,
+    discrete_max_levels: int = DISCRETE_MAX_LEVELS,
+    feature_tests: Mapping[str, str] | None = None,
 ) -> DriftReport:
     """Test every shared feature for drift and decide whether the data set drifted.
 
@@ -56,6 +64,14 @@ def detect_drift(
         features drifted.
     psi_bins : int
         Bins of the population stability index.
+    discrete_max_levels : int, default 10
+        Rule for integer-coded features: a numeric feature whose non-missing values, in
+        both data sets, are all whole numbers taking at most this many distinct values
+        together is tested with chi-squared instead of KS (see Notes). ``0`` sends every
+        numeric feature to KS.
+    feature_tests : mapping of column to {"ks", "chi2"}, optional
+        Override the rule per feature, e.g. ``{"rating": "ks"}`` for a scale you want
+        treated as continuous, or ``{"zip_code": "chi2"}`` for codes with many levels.
 
     Returns
     -------
@@ -65,8 +81,14 @@ def detect_drift(
     -----
     Numeric features (in both data sets) get a two-sample Kolmogorov-Smirnov test plus
     PSI and the scaled Wasserstein distance; text, boolean and category features get a
-    chi-squared test. Missing values are dropped per feature. A feature that cannot be
-    tested gets a "not tested" row saying why (present on one side only, no values on
+    chi-squared test. Integer-coded numeric features with few levels (the
+    ``discrete_max_levels`` rule) get the chi-squared test too, and keep PSI and
+    Wasserstein: KS assumes a continuous distribution, and on data with many ties its
+    p-values are far too large. On a 4-level feature (200 rows a side, 1,000 seeded
+    no-drift samples) KS alarms in under 1 % of them at ``alpha = 0.05``, chi-squared in
+    about 5 %, and chi-squared also finds a moderate shift more often (see
+    ``tests/test_drift_detect.py``). Missing values are dropped per feature. A feature
+    that cannot be tested gets a "not tested" row saying why (present on one side only, no values on
     one side, numbers on one side and text on the other, infinite values) and does not
     count in the verdict. No common column, an empty data set, or no testable feature at
     all is an :class:`~mlcicd.errors.InputError`.
@@ -81,6 +103,8 @@ def detect_drift(
     (True, ['age'])
     """
     _check_arguments(reference, current, alpha, correction, drift_share)
+    _check_test_choice(discrete_max_levels, feature_tests)
+    forced = dict(feature_tests or {})
     exclude = set(exclude)
     rows: dict[str, FeatureDrift] = {}
     if columns is not None:
@@ -100,18 +124,26 @@ def detect_drift(
             "reference and current have no column in common to test "
             f"(reference: {_names(reference.columns)}; current: {_names(current.columns)})"
         )
-    numeric, categorical = [], []
+    unknown = [c for c in forced if c not in names]
+    if unknown:
+        raise InputError(f"feature_tests names column(s) not tested: {_names(unknown)}")
+    groups: dict[str, list[str]] = {"numeric": [], "discrete": [], "categorical": []}
     for name in names:
         kind, why = _kind(reference[name], current[name])
         if kind == "numeric":
-            numeric.append(name)
-        elif kind == "categorical":
-            categorical.append(name)
-        else:
+            kind = _numeric_kind(
+                reference[name], current[name], forced.get(name), discrete_max_levels
+            )
+        elif kind == "categorical" and forced.get(name) == "ks":
+            raise InputError(f"feature_tests: {name!r} holds text, KS needs numbers")
+        if kind == NOT_TESTED:
             rows[name] = _untested(name, why)
-    rows.update(_numeric_rows(reference, current, numeric, psi_bins))
-    rows.update(_categorical_rows(reference, current, categorical))
-    if not numeric and not categorical:
+        else:
+            groups[kind].append(name)
+    rows.update(_numeric_rows(reference, current, groups["numeric"], psi_bins))
+    rows.update(_categorical_rows(reference, current, groups["categorical"]))
+    rows.update(_discrete_rows(reference, current, groups["discrete"], psi_bins))
+    if not any(groups.values()):
         raise InputError(
             "no feature could be tested: "
             + "; ".join(f"{r.feature}: {r.note}" for r in rows.values())
@@ -154,6 +186,52 @@ def _check_arguments(
         isinstance(drift_share, int | float) and 0.0 < drift_share <= 1.0
     ):
         raise InputError(f"drift_share must be in (0, 1], got {drift_share!r}")
+
+
+def _check_test_choice(discrete_max_levels: Any, feature_tests: Any) -> None:
+    if isinstance(discrete_max_levels, bool) or not isinstance(discrete_max_levels, int) or (
+        discrete_max_levels < 0
+    ):
+        raise InputError(
+            f"discrete_max_levels must be an integer >= 0, got {discrete_max_levels!r}"
+        )
+    if feature_tests is None:
+        return
+    if not isinstance(feature_tests, Mapping):
+        raise InputError("feature_tests must map column names to 'ks' or 'chi2'")
+    for name, test in feature_tests.items():
+        if test not in FEATURE_TESTS:
+            raise InputError(
+                f"feature_tests: {name!r} -> {test!r}; expected one of {', '.join(FEATURE_TESTS)}"
+            )
+
+
+def is_discrete(reference: pd.Series, current: pd.Series, max_levels: int) -> bool:
+    """Whether a numeric feature is integer-coded with at most ``max_levels`` levels.
+
+    Both samples' non-missing values must be whole numbers (``2.0`` counts) and take
+    at most ``max_levels`` distinct values together.
+
+    >>> is_discrete(pd.Series([0, 1, 2, 3]), pd.Series([1.0, 2.0, None]), 10)
+    True
+    >>> is_discrete(pd.Series([0, 1, 2, 3]), pd.Series([0.5, 2.0]), 10)
+    False
+    >>> is_discrete(pd.Series(range(20)), pd.Series(range(20)), 10)
+    False
+    """
+    if max_levels < 1:
+        return False
+    values = np.concatenate([reference.to_numpy(float), current.to_numpy(float)])
+    values = values[~np.isnan(values)]
+    if not np.array_equal(values, np.round(values)):
+        return False
+    return len(np.unique(values)) <= max_levels
+
+
+def _numeric_kind(ref: pd.Series, cur: pd.Series, forced: str | None, max_levels: int) -> str:
+    if forced is not None:
+        return "discrete" if forced == "chi2" else "numeric"
+    return "discrete" if is_discrete(ref, cur, max_levels) else "numeric"
 
 
 def _kind(ref: pd.Series, cur: pd.Series) -> tuple[str, str]:
@@ -211,6 +289,29 @@ def _categorical_rows(
             statistic=result.statistic,
             pvalue=float(result.pvalue),
             note=result.note,
+        )
+    return rows
+
+
+def _discrete_rows(
+    reference: pd.DataFrame, current: pd.DataFrame, names: list[str], psi_bins: int
+) -> dict[str, FeatureDrift]:
+    chi2, wasserstein = ChiSquared(), Wasserstein()
+    psi = PopulationStabilityIndex(bins=psi_bins)
+    rows = {}
+    for name in names:
+        result = chi2.test(reference[name], current[name])
+        psi_result = psi.test(reference[name], current[name])
+        levels = len(pd.concat([reference[name], current[name]]).dropna().unique())
+        notes = [f"integer-coded, {levels} levels: chi-squared", result.note, psi_result.note]
+        rows[name] = FeatureDrift(
+            feature=name,
+            test="chi2",
+            statistic=result.statistic,
+            pvalue=float(result.pvalue),
+            psi=psi_result.statistic,
+            wasserstein=wasserstein.test(reference[name], current[name]).statistic,
+            note="; ".join(n for n in notes if n),
         )
     return rows
 

@@ -18,9 +18,10 @@ NOT_TESTED = "not tested"
 class FeatureDrift:
     """The drift evidence for one feature.
 
-    ``test`` is ``"ks"`` (numeric), ``"chi2"`` (categorical) or ``"not tested"``, in which
-    case the numbers are NaN and ``note`` says why. ``psi`` and ``wasserstein`` are NaN
-    for categorical features.
+    ``test`` is ``"ks"`` (numeric), ``"chi2"`` (categorical, or integer-coded with few
+    levels: see :func:`~mlcicd.drift.detect_drift`) or ``"not tested"``, in which case
+    the numbers are NaN and ``note`` says why. ``psi`` and ``wasserstein`` are NaN for
+    text categories.
     """
 
     feature: str
