@@ -4,45 +4,71 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 JOBS ?= 2
 BOOK_FLAGS := -W -n --keep-going
+# The extras of pyproject.toml that the venv gets with the library. A CI job that needs
+# less asks for less (`make venv EXTRAS=` is the library alone, EXTRAS=labs adds papermill).
+EXTRAS ?= dev
+STAMP := $(VENV)/.installed-$(or $(EXTRAS),library)
+# `make lint` needs ruff and nothing else, so a lint-only job installs only ruff.
+RUFF_STAMP := $(VENV)/.installed-ruff
 
-.PHONY: help venv book book-clean test test-fast lint labs labs-notebooks bench pr-check coverage clean
+.PHONY: help venv book book-clean book-cache-key test test-fast test-book lint labs \
+	labs-notebooks bench pr-check coverage clean
 
 help:
 	@echo "make book   build the book into _build/html"
 	@echo "make test   lint, build the book, run every test (library, notebooks, workflows, browser)"
 	@echo "make lint   ruff"
+	@echo "make test-fast   every test that does not read the built book"
+	@echo "make test-book   build the book, then the tests that read it (browser included)"
 	@echo "make labs   run the full papermill matrix of the labs"
 	@echo "make labs-notebooks   re-execute labs/src into labs/solutions and labs/student"
 	@echo "make bench  run the benchmark scripts in bench/"
 	@echo "make pr-check   the pull-request model check, locally: prints the PR comment"
-	@echo "make coverage   make test with a coverage report (coverage.xml, htmlcov/)"
+	@echo "make coverage   the tests of make test-fast, with a coverage report (coverage.xml, htmlcov/)"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".$(if $(EXTRAS),[$(EXTRAS)])"
+	if $(BIN)/python -c "import ipykernel" 2>/dev/null; then \
+		$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null; fi
+	touch $@
+
+$(RUFF_STAMP): constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt ruff
+	touch $@
 
 venv: $(STAMP)
 
 # jupyter-cache re-executes a page only when its own cells change. Pages also run the
-# library, the tests, the workflows and the labs, so when any of those is newer than the
-# last build the cached outputs are dropped and every page runs again.
-BOOK_INPUTS := $(shell git ls-files mlcicd tests ci config baseline labs .github 2>/dev/null)
-BOOK_INPUTS_STAMP := _build/.book-inputs
+# library, the tests, the workflows and the labs with the pinned packages, so the cached
+# outputs are valid for one exact content of all of those. The stamp's name is the hash
+# of that content (tracked and new files alike, never their dates): a new hash drops the
+# cache and every page runs again; the same hash (an unchanged tree, or a fresh CI runner
+# that restored _build/.jupyter_cache with its stamp) executes nothing.
+BOOK_INPUTS := $(shell git ls-files --cached --others --exclude-standard mlcicd tests ci \
+	config baseline labs .github pyproject.toml constraints.txt 2>/dev/null)
+BOOK_INPUTS_HASH := $(shell sha256sum $(BOOK_INPUTS) /dev/null 2>/dev/null | sha256sum | cut -c1-16)
+BOOK_PAGES_HASH := $(shell sha256sum $(shell git ls-files --cached --others --exclude-standard \
+	book _config.yml _toc.yml 2>/dev/null) /dev/null 2>/dev/null | sha256sum | cut -c1-16)
+BOOK_INPUTS_STAMP := _build/.book-inputs-$(BOOK_INPUTS_HASH)
 
-$(BOOK_INPUTS_STAMP): $(BOOK_INPUTS) $(STAMP)
-	rm -rf _build/.jupyter_cache _build/jupyter_execute
+$(BOOK_INPUTS_STAMP):
+	rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.book-inputs*
 	mkdir -p _build
 	touch $@
 
 book: $(STAMP) $(BOOK_INPUTS_STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+
+# The CI cache key of the executed pages (.github/workflows/book.yml): the inputs' hash,
+# then the pages' own hash, so a page edit restores the other pages' outputs.
+book-cache-key:
+	@echo "inputs=$(BOOK_INPUTS_HASH)"
+	@echo "pages=$(BOOK_PAGES_HASH)"
 
 book-clean:
 	rm -rf _build
@@ -53,7 +79,10 @@ test: $(STAMP) lint book
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -m "not book"
 
-lint: $(STAMP)
+test-book: $(STAMP) book
+	$(BIN)/python -m pytest -n $(JOBS) -m book
+
+lint: $(RUFF_STAMP)
 	$(BIN)/ruff check .
 
 labs: $(STAMP)
@@ -70,8 +99,10 @@ bench: $(STAMP)
 pr-check: $(STAMP)
 	MLCICD=$(BIN)/mlcicd ci/pr_check.sh
 
-coverage: $(STAMP) lint book
-	$(BIN)/python -m pytest -n $(JOBS) --cov=mlcicd --cov-report=term --cov-report=xml --cov-report=html
+# CI's pull-request job: lint and the book's tests run in their own jobs.
+coverage: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) -m "not book" \
+		--cov=mlcicd --cov-report=term --cov-report=xml --cov-report=html
 	$(BIN)/python -m coverage report --format=markdown > htmlcov/coverage.md
 
 clean:
