@@ -22,7 +22,9 @@ Two constructions are used, both functions of counts only (cheap, order-free):
   process ``estimate * I`` has independent increments whatever the share of each arm
   (Jennison & Turnbull 2000, Sec. 11.1), so the boundary also holds when a canary's
   traffic share grows step by step. Variances are estimated with half a pseudo-count
-  on each side, so that ``0/n`` does not claim zero variance.
+  on each side, so that ``0/n`` does not claim zero variance, and bounds are found by
+  test inversion (the variance under the bound, not at the estimate; see
+  :class:`SequentialInterval`).
 
 The normal-mixture bounds are asymptotic: below a few tens of observations per arm
 their coverage is not guaranteed, so callers require a minimum sample (the canary's
@@ -43,6 +45,7 @@ Clinical Trials. Chapman & Hall/CRC.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +75,7 @@ DEFAULT_INFORMATION = 800.0
 DECISIONS = ("promote", "abort", "wait")
 
 NORMAL_MIXTURE = "normal-mixture"
+PAIRED = "paired-normal-mixture"
 BETA_BINOMIAL = "beta-binomial"
 
 
@@ -90,11 +94,26 @@ class SequentialInterval:
     alpha : float
         Error level of the two-sided sequence.
     method : str
-        ``"normal-mixture"`` or ``"beta-binomial"``.
+        ``"beta-binomial"``, ``"normal-mixture"`` (two arms) or ``"paired-normal-mixture"``.
+    counts : tuple of int
+        The counts it was computed from, so that :meth:`lower` and :meth:`upper` can
+        answer at another level: ``(successes, n)``, ``(s_a, n_a, s_b, n_b)`` or
+        ``(a_only, b_only, n)``. Empty for an interval built by hand: those two methods
+        then return ``low`` and ``high``.
     information : float
-        ``1 / variance`` of the estimate (normal mixture); NaN for beta-binomial.
+        ``1 / variance`` of the estimate (plug-in; normal mixtures only, else NaN).
     rho : float
-        Precision of the mixture (normal mixture); NaN for beta-binomial.
+        Precision of the normal mixture (NaN for beta-binomial).
+
+    Notes
+    -----
+    One-sided normal-mixture bounds are found by test inversion: the bound ``theta``
+    solves ``|estimate - theta| * I(theta) = b(I(theta))`` where ``I(theta)`` is the
+    information if ``theta`` were the truth (two arms: both proportions moved to the
+    nearest pair whose difference is ``theta``; paired: a difference ``theta``
+    forces at least ``|theta|`` discordant rows). With the plug-in variance alone, a
+    lucky start of a much worse candidate shrinks the variance and the lower bound
+    overshoots (measured: 7.8 % instead of 5 % for 0.85 vs 0.95 in a canary).
 
     Examples
     --------
@@ -109,6 +128,7 @@ class SequentialInterval:
     n: int
     alpha: float
     method: str = NORMAL_MIXTURE
+    counts: tuple[int, ...] = ()
     information: float = float("nan")
     rho: float = float("nan")
 
@@ -131,14 +151,16 @@ class SequentialInterval:
 
     def _one_sided(self, alpha: float, side: int) -> float:
         _check_level("alpha", alpha)
+        if not self.counts:
+            return self.high if side > 0 else self.low
         if self.method == BETA_BINOMIAL:
             # The two-sided mixture at level alpha bounds each side at level alpha too.
-            low, high = _beta_binomial_bounds(round(self.estimate * self.n), self.n, alpha)
+            low, high = _beta_binomial_bounds(*self.counts, alpha)
             return high if side > 0 else low
         if not self.information > 0:
             return float(side)
-        step = float(mixture_boundary(self.information, alpha, self.rho)) / self.information
-        return self.estimate + side * step
+        return _normal_bound(self.estimate, _variance_at(self.method, self.counts), alpha,
+                             self.rho, side)
 
 
 def _check_level(name: str, value: float) -> None:
@@ -155,6 +177,60 @@ def _check_count(name: str, value: object) -> int:
 def _check_part(name: str, part: int, whole_name: str, whole: int) -> None:
     if part > whole:
         raise InputError(f"{name} must be <= {whole_name}, got {name}={part} > {whole}")
+
+
+def _variance_at(method: str, counts: tuple[int, ...]) -> Callable[[float], float]:
+    """Variance of the estimate if ``theta`` were the true difference (see Notes above)."""
+    if method == PAIRED:
+        a_only, b_only, n = counts
+        a, b = a_only + 0.5, b_only + 0.5
+        plug_in = (a + b) / (n + 1) - ((a - b) / (n + 1)) ** 2
+
+        def paired(theta: float) -> float:
+            forced = min(abs(theta), 0.5)
+            return max(plug_in, forced * (1 - forced)) / n
+        return paired
+    s_a, n_a, s_b, n_b = counts
+    p_a, p_b = (s_a + 0.5) / (n_a + 1), (s_b + 0.5) / (n_b + 1)
+    share_a = n_a / (n_a + n_b)
+
+    def two_arms(theta: float) -> float:
+        # The pair closest to the data (weighted by arm size) whose difference is theta.
+        shift = theta - (p_a - p_b)
+        q_a = min(max(p_a + shift * (1 - share_a), 0.5 / (n_a + 1)), 1 - 0.5 / (n_a + 1))
+        q_b = min(max(p_b - shift * share_a, 0.5 / (n_b + 1)), 1 - 0.5 / (n_b + 1))
+        return q_a * (1 - q_a) / n_a + q_b * (1 - q_b) / n_b
+    return two_arms
+
+
+def _normal_bound(estimate: float, variance_at: Callable[[float], float], alpha: float,
+                  rho: float, side: int) -> float:
+    # Fixed point of theta = estimate +- b(I(theta)) / I(theta); the variance moves
+    # slowly with theta, so a few steps suffice (the outer of the last two is kept).
+    theta = estimate
+    for _ in range(8):
+        info = 1 / variance_at(theta)
+        new = estimate + side * _scalar_boundary(info, alpha, rho) / info
+        done = abs(new - theta) < 1e-7
+        theta = new if done else (max(new, theta) if side > 0 else min(new, theta))
+        if done:
+            break
+    return float(min(max(theta, -1.0), 1.0))
+
+
+def _scalar_boundary(information: float, alpha: float, rho: float) -> float:
+    # mixture_boundary for one float, with math instead of numpy (called per analysis).
+    total = information + rho
+    target = math.log(1 / alpha) - math.log(2) + 0.5 * math.log(total / rho)
+    u = math.sqrt(2 * target)
+    for _ in range(8):
+        cdf = 0.5 * math.erfc(-u / math.sqrt(2))
+        mills = math.exp(-0.5 * u * u) / math.sqrt(2 * math.pi) / cdf
+        step = (0.5 * u * u + math.log(cdf) - target) / (u + mills)
+        u -= step
+        if abs(step) < 1e-12:
+            break
+    return u * math.sqrt(total)
 
 
 def rho_for(information: float, alpha: float = 0.05) -> float:
@@ -201,16 +277,18 @@ def mixture_boundary(information: float | np.ndarray, alpha: float,
     return float(bound) if bound.ndim == 0 else bound
 
 
-def _normal_interval(estimate: float, information: float, n: int, alpha: float,
-                     rho: float | None) -> SequentialInterval:
+def _normal_interval(estimate: float, method: str, counts: tuple[int, ...], n: int,
+                     alpha: float, rho: float | None) -> SequentialInterval:
     rho = rho_for(DEFAULT_INFORMATION, alpha / 2) if rho is None else float(rho)
     if not rho > 0:
         raise InputError(f"rho must be positive, got {rho!r}")
-    if n == 0 or not information > 0:
-        return SequentialInterval(estimate, -1.0, 1.0, n, alpha, NORMAL_MIXTURE, 0.0, rho)
-    step = float(mixture_boundary(information, alpha / 2, rho)) / information
-    return SequentialInterval(estimate, max(estimate - step, -1.0), min(estimate + step, 1.0),
-                              n, alpha, NORMAL_MIXTURE, information, rho)
+    if n == 0 or not np.isfinite(estimate):
+        return SequentialInterval(estimate, -1.0, 1.0, n, alpha, method, counts, 0.0, rho)
+    variance_at = _variance_at(method, counts)
+    low = _normal_bound(estimate, variance_at, alpha / 2, rho, -1)
+    high = _normal_bound(estimate, variance_at, alpha / 2, rho, +1)
+    return SequentialInterval(estimate, low, high, n, alpha, method, counts,
+                              1 / variance_at(estimate), rho)
 
 
 def _beta_binomial_bounds(successes: int, n: int, alpha: float) -> tuple[float, float]:
@@ -258,7 +336,7 @@ def proportion_cs(successes: int, n: int, *, alpha: float = 0.05) -> SequentialI
     _check_level("alpha", alpha)
     low, high = _beta_binomial_bounds(successes, n, alpha)
     estimate = successes / n if n else float("nan")
-    return SequentialInterval(estimate, low, high, n, alpha, BETA_BINOMIAL)
+    return SequentialInterval(estimate, low, high, n, alpha, BETA_BINOMIAL, (successes, n))
 
 
 def difference_cs(successes_a: int, n_a: int, successes_b: int, n_b: int, *,
@@ -294,11 +372,11 @@ def difference_cs(successes_a: int, n_a: int, successes_b: int, n_b: int, *,
     _check_part("successes_a", s_a, "n_a", n_a)
     _check_part("successes_b", s_b, "n_b", n_b)
     _check_level("alpha", alpha)
+    counts = (s_a, n_a, s_b, n_b)
     if n_a == 0 or n_b == 0:
-        return _normal_interval(float("nan"), 0.0, n_a + n_b, alpha, rho)
-    p_a, p_b = (s_a + 0.5) / (n_a + 1), (s_b + 0.5) / (n_b + 1)
-    variance = p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b
-    return _normal_interval(s_a / n_a - s_b / n_b, 1 / variance, n_a + n_b, alpha, rho)
+        return _normal_interval(float("nan"), NORMAL_MIXTURE, counts, n_a + n_b, alpha, rho)
+    return _normal_interval(s_a / n_a - s_b / n_b, NORMAL_MIXTURE, counts, n_a + n_b, alpha,
+                            rho)
 
 
 def paired_difference_cs(a_only: int, b_only: int, n: int, *, alpha: float = 0.05,
@@ -326,11 +404,8 @@ def paired_difference_cs(a_only: int, b_only: int, n: int, *, alpha: float = 0.0
     n = _check_count("n", n)
     _check_part("a_only + b_only", a_only + b_only, "n", n)
     _check_level("alpha", alpha)
-    if n == 0:
-        return _normal_interval(float("nan"), 0.0, 0, alpha, rho)
-    a, b = a_only + 0.5, b_only + 0.5
-    variance = (a + b) / (n + 1) - ((a - b) / (n + 1)) ** 2
-    return _normal_interval((a_only - b_only) / n, n / variance, n, alpha, rho)
+    estimate = (a_only - b_only) / n if n else float("nan")
+    return _normal_interval(estimate, PAIRED, (a_only, b_only, n), n, alpha, rho)
 
 
 @dataclass(frozen=True)
