@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mlcicd.artifacts import save_model
-from mlcicd.deploy.serve import ServerProcess
+from mlcicd.testing import ServerProcess
 
 
 async def _load(url: str, rows: list[list[float]], n: int, concurrency: int) -> list[float]:

@@ -14,7 +14,8 @@ from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from mlcicd.deploy import HealthCheck, ModelVersion, Router  # noqa: E402
-from mlcicd.deploy.serve import BackgroundServer, ServerProcess, create_app  # noqa: E402
+from mlcicd.deploy.serve import create_app  # noqa: E402
+from mlcicd.testing import BackgroundServer, ServerProcess  # noqa: E402
 
 TOKEN = "test-token-123"  # noqa: S105
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -227,7 +228,9 @@ def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(art
     actions = [  # (after this many answers, endpoint, body, live versions expected after)
         (300, "/admin/switch", {"slot": "green"}, {"green": v2}),
         (600, "/admin/rollback", None, {"blue": v1}),
-        (900, "/admin/canary/start", {"slot": "green", "steps": [0.1, 0.5, 1.0]}, None),
+        # min_requests out of reach: the server's own analysis waits, the operator acts
+        (900, "/admin/canary/start", {"slot": "green", "steps": [0.1, 0.5, 1.0],
+                                      "min_requests": 100_000}, None),
         (1200, "/admin/canary/advance", {"force": True}, None),
         (1500, "/admin/canary/abort", None, {"blue": v1}),
     ]

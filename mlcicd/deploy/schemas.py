@@ -1,4 +1,9 @@
-"""Request bodies of the HTTP server (pydantic; imported only by :mod:`mlcicd.deploy.serve`)."""
+"""Request bodies of the HTTP server (pydantic; imported only by the server's routes).
+
+Every field is bounded (lengths, ranges), so a request can neither grow the server's
+memory nor reach a model with a value it cannot take; the limits are listed in
+:mod:`mlcicd.deploy.serve`.
+"""
 
 from typing import Annotated
 
@@ -6,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # JSON has no NaN or infinity; null marks a missing value (imputed by the pipeline).
 Feature = Annotated[float, Field(allow_inf_nan=False)] | None
+#: Labels are class names or numbers of bounded size (a label is stored per request).
+Label = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | Annotated[str, Field(max_length=256)]
 
 
 class PredictRequest(BaseModel):
@@ -20,8 +27,8 @@ class FeedbackRequest(BaseModel):
     """The true label of an earlier request."""
 
     model_config = ConfigDict(extra="forbid")
-    request_id: int = Field(ge=0)
-    label: int | str
+    request_id: int = Field(ge=0, le=2**63 - 1)
+    label: Label
 
 
 class DeployRequest(BaseModel):
@@ -48,10 +55,12 @@ class CanaryStartRequest(BaseModel):
     slot: str = Field(min_length=1, max_length=64)
     steps: list[float] = Field(default=[0.05, 0.10, 0.25, 0.50, 1.0], min_length=1,
                                max_length=20)
-    min_requests: int = Field(default=100, ge=1)
+    min_requests: int = Field(default=100, ge=1, le=10_000_000)
     max_error_rate: float = Field(default=0.01, ge=0, le=1)
-    min_labels: int = Field(default=0, ge=0)
+    # Over HTTP labels may never come: the accuracy guardrail is off unless asked for.
+    min_labels: int = Field(default=0, ge=0, le=10_000_000)
     max_accuracy_drop: float = Field(default=0.05, ge=0, le=1)
+    max_latency_ms: float | None = Field(default=None, gt=0, le=3_600_000)
 
 
 class CanaryAdvanceRequest(BaseModel):

@@ -1,7 +1,10 @@
-"""HTTP serving of a :class:`~mlcicd.deploy.router.Router` with FastAPI and uvicorn.
+"""HTTP serving of a :class:`~mlcicd.deploy.router.Router` with FastAPI and uvicorn: the routes.
 
 Needs the ``serve`` extra (``pip install mlcicd[serve]``); FastAPI is imported when an
-app is created, so the rest of the library works without it.
+app is created, so the rest of the library works without it. What the server holds
+(worker pools, the running canary, histories) lives in
+:mod:`mlcicd.deploy.server_state`; helpers that start a server for tests are in
+:mod:`mlcicd.testing`.
 
 Endpoints
 ---------
@@ -11,39 +14,64 @@ Endpoints
     ``{"request_id": 3, "label": 1}``: the true label, for accuracy per version.
 ``GET /healthz``, ``GET /metrics``
     Live slots and versions; requests, errors, latency and accuracy per version.
-``POST /admin/deploy|switch|rollback``, ``POST /admin/canary/start|advance|abort``
-    Rollback sends everyone back to the slot that served them all before the last
-    switch or canary (a running or promoted canary is rolled back to stable). These
-    need ``Authorization: Bearer <token>`` with the token of ``MLCICD_ADMIN_TOKEN``
-    (compared in constant time); without a configured token they always answer 401.
+``POST /admin/deploy|switch|rollback``, ``POST /admin/canary/start|advance|abort``,
+``GET /admin/canary``
+    These need ``Authorization: Bearer <token>`` with the token of
+    ``MLCICD_ADMIN_TOKEN`` (compared in constant time); without a configured token
+    they always answer 401. A switch first health-checks the target slot (409 and
+    nothing switched when it fails). A started canary is analysed by the server
+    itself after every few requests, with the same analysis as the offline release,
+    aborted on a breach and promoted after its last healthy step; ``GET
+    /admin/canary`` shows its timeline. Rollback sends everyone back to the slot that
+    served them all before the last switch or canary.
+
+Faults
+------
+Models run on a small thread pool per slot, never on the event loop: a slow, hung
+or failing model delays only the requests routed to it. A call that fails or takes
+longer than the timeout is answered by the stable slot while a canary runs; without
+one it is a 503 (model error, pool full) or a 504 (timeout). ``/healthz`` and
+``/metrics`` never wait for a model. Client mistakes are 4xx and are checked before
+any model runs, so they never count against a model: bad JSON, a row of the wrong
+width, a missing or non-finite value, a value outside the model's input schema
+(when its artifact carries one; otherwise beyond +-3.4e38, the float32 range) -> 422.
+
+Limits (defaults of :class:`~mlcicd.deploy.server_state.ServerLimits`)
+----------------------------------------------------------------------
+- request body: 1 MiB (413 beyond); features per row: 10,000; key: 256 characters;
+  label: an integer within +-2**63 or at most 256 characters.
+- model call: 2 s, 4 threads and 256 calls in flight per slot (then 503 at once);
+  health check before a switch: 10 s.
+- event log: the router's ``max_events`` most recent requests (``mlcicd serve``:
+  100,000); ``/metrics`` counts every request since the start, latency percentiles
+  over the last 1,000 answers of each of the 64 most recent versions; switch
+  history: 100 entries; rollback history: 100 routing tables; smoke rows kept for
+  health checks: 50; canary timeline: one entry per step decision (steps <= 20).
 
 Every response carries ``X-Model-Version``: the version that answered a prediction,
-or the live versions (comma separated) for other endpoints. Bad input is a 422 with
-a message, never a 500.
+or the live versions (comma separated) for other endpoints.
 """
 
 import hmac
 import math
 import os
 import socket
-import threading
-import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from mlcicd.deploy.blue_green import HealthCheck
-from mlcicd.deploy.canary import CanaryPlan, CanaryRelease
-from mlcicd.deploy.router import Router
-from mlcicd.deploy.versions import ModelVersion
-from mlcicd.errors import InputError
+import numpy as np
 
-__all__ = [
-    "ADMIN_TOKEN_ENV", "BackgroundServer", "ServerProcess", "create_app", "free_loopback_port",
-    "serve",
-]
+from mlcicd.deploy.blue_green import HealthCheck
+from mlcicd.deploy.router import Router
+from mlcicd.deploy.server_state import ServerLimits, ServerState
+from mlcicd.errors import InputError
+from mlcicd.io import json_safe
+
+__all__ = ["ADMIN_TOKEN_ENV", "create_app", "serve"]
 
 #: Environment variable holding the admin token.
 ADMIN_TOKEN_ENV = "MLCICD_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
-_LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 def _require_fastapi() -> Any:
@@ -55,7 +83,8 @@ def _require_fastapi() -> Any:
 
 
 def create_app(router: Router, *, admin_token: str | None = None,
-               health_check: HealthCheck | None = None) -> Any:
+               health_check: HealthCheck | None = None,
+               limits: ServerLimits | None = None) -> Any:
     """Build the FastAPI app serving ``router`` (nothing is started).
 
     Parameters
@@ -66,55 +95,119 @@ def create_app(router: Router, *, admin_token: str | None = None,
         With neither, the admin endpoints are disabled (401).
     health_check : HealthCheck, optional
         Run on a slot before ``/admin/switch`` sends it traffic; a failure is a 409.
+        Default: the target must answer the rows the live model answered recently.
+    limits : ServerLimits, optional
+        Timeouts, pool sizes and memory bounds.
 
     Examples
     --------
     >>> import httpx
     >>> from sklearn.dummy import DummyClassifier
+    >>> from mlcicd.deploy import ModelVersion
+    >>> from mlcicd.testing import BackgroundServer
     >>> m = DummyClassifier(strategy="constant", constant=1).fit([[0.0], [1.0]], [0, 1])
     >>> app = create_app(Router({"blue": ModelVersion(m, "v1")}), admin_token="s3cret")
     >>> with BackgroundServer(app) as url, httpx.Client(base_url=url) as client:
     ...     r = client.post("/predict", json={"features": [0.5], "key": "user-1"})
-    ...     bad = client.post("/predict", json={"features": "oops"})
+    ...     bad = client.post("/predict", json={"features": [1e308]})
     ...     denied = client.post("/admin/rollback")
     >>> r.status_code, r.json()["prediction"], r.headers["x-model-version"]
     (200, 1, 'v1')
-    >>> bad.status_code, denied.status_code
-    (422, 401)
+    >>> bad.status_code, bad.json()["detail"], denied.status_code
+    (422, 'feature 0 = 1e+308 is beyond +-3.40282e+38', 401)
     """
     fastapi = _require_fastapi()
-    from fastapi import Depends, FastAPI, Header, Request
+    from fastapi import FastAPI
+
+    state = ServerState(router, limits, health_check)
+    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(title="mlcicd model server", version="2", lifespan=lifespan)
+    app.state.server = state
+    app.add_middleware(_BodyLimit, max_bytes=state.limits.max_body_bytes)
+    app.add_middleware(_VersionHeader, router=router)  # outermost: covers the 413s too
+    _add_error_handlers(app, fastapi)
+    _add_public_routes(app, state)
+    _add_admin_routes(app, state, _admin_guard(fastapi, token))
+    return app
+
+
+def _reply(body: Any, status: int = 200, version: str | None = None) -> Any:
     from fastapi.responses import JSONResponse
 
-    from mlcicd.deploy import schemas
+    # Without an explicit version, _VersionHeader names the live versions.
+    headers = {"X-Model-Version": version} if version else None
+    return JSONResponse(json_safe(body), status_code=status, headers=headers)
 
-    if not isinstance(router, Router):
-        raise InputError(f"router must be a Router, got {type(router).__name__}")
-    token = admin_token if admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
-    # "previous": the slot that served everyone before the last switch or canary, i.e.
-    # where a rollback goes (the router's own rollback would merely undo the last change,
-    # and undoing a canary abort would send users back to the canary).
-    state: dict[str, Any] = {"canary": None, "previous": None}
-    lock = threading.Lock()
-    app = FastAPI(title="mlcicd model server", version="1")
-    app.state.router = router
 
-    app.add_middleware(_VersionHeader, router=router)
-
-    def json(body: Any, status: int = 200, version: str | None = None) -> Any:
-        # Without an explicit version, _VersionHeader names the live versions.
-        headers = {"X-Model-Version": version} if version else None
-        return JSONResponse(_jsonable(body), status_code=status, headers=headers)
-
+def _add_error_handlers(app: Any, fastapi: Any) -> None:
     @app.exception_handler(InputError)
-    async def input_error(request: Request, exc: InputError) -> Any:
-        return json({"detail": str(exc)}, 422)
+    async def input_error(request: Any, exc: InputError) -> Any:
+        return _reply({"detail": str(exc)}, 422)
 
     @app.exception_handler(fastapi.exceptions.RequestValidationError)
-    async def bad_request(request: Request, exc: Any) -> Any:
+    async def bad_request(request: Any, exc: Any) -> Any:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
-        return json({"detail": message, "errors": errors}, 422)
+        return _reply({"detail": message[:1000], "errors": errors[:20]}, 422)
+
+    from starlette.exceptions import HTTPException
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Any, exc: Any) -> Any:
+        # e.g. a body that is not parseable at all (FastAPI says 400): a client error
+        status = 422 if exc.status_code == 400 else exc.status_code
+        response = _reply({"detail": str(exc.detail)}, status)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+
+def _add_public_routes(app: Any, state: ServerState) -> None:
+    from mlcicd.deploy import schemas
+
+    router = state.router
+
+    @app.post("/predict")
+    async def predict(body: schemas.PredictRequest) -> Any:
+        row = np.array([math.nan if v is None else v for v in body.features], dtype=float)
+        problem = state.input_problem(row)
+        if problem is not None:
+            return _reply({"detail": problem}, 422)
+        answer = await state.predict(row, body.key)
+        payload = {"request_id": answer.request_id, "prediction": answer.prediction,
+                   "version": answer.version, "slot": answer.slot}
+        if answer.fallback_from is not None:
+            payload["fallback_from"] = answer.fallback_from
+        if answer.detail is not None:
+            payload["detail"] = answer.detail
+        return _reply(payload, answer.status, answer.version)
+
+    @app.post("/feedback")
+    async def feedback(body: schemas.FeedbackRequest) -> Any:
+        router.record_label(body.request_id, body.label)
+        return _reply({"request_id": body.request_id, "recorded": True})
+
+    @app.get("/healthz")
+    async def healthz() -> Any:
+        return _reply({"status": "ok", "live": router.live_versions(),
+                       "weights": router.table.live, "requests": router.n_requests})
+
+    @app.get("/metrics")
+    async def metrics() -> Any:
+        return _reply({"requests": router.n_requests, "versions": router.summary(),
+                       "fallbacks": state.fallbacks, "timeouts": state.timeouts,
+                       "refused_busy": state.refused_busy,
+                       "in_flight": state.workers.pending()})
+
+
+def _admin_guard(fastapi: Any, token: str | None) -> Any:
+    from fastapi import Depends, Header
 
     def admin(authorization: str | None = Header(default=None)) -> None:
         scheme, _, given = (authorization or "").partition(" ")
@@ -123,114 +216,19 @@ def create_app(router: Router, *, admin_token: str | None = None,
             raise fastapi.HTTPException(401, "admin token missing or wrong",
                                         headers={"WWW-Authenticate": "Bearer"})
 
-    @app.post("/predict")
-    async def predict(body: schemas.PredictRequest) -> Any:
-        # Inline on the event loop: a one-row sklearn predict costs well under a
-        # millisecond, less than the hop to a worker thread. A heavy model would belong
-        # in a plain `def` endpoint (FastAPI then runs it in its thread pool).
-        row = [math.nan if v is None else v for v in body.features]
-        _check_width(router, len(row))
-        answer = router.route(row, key=body.key)
-        payload = {"request_id": answer.request_id, "prediction": answer.prediction,
-                   "version": answer.version, "slot": answer.slot}
-        if answer.error is not None:
-            return json({**payload, "detail": f"model error: {answer.error}"}, 503,
-                        answer.version)
-        return json(payload, 200, answer.version)
+    return [Depends(admin)]
 
-    @app.post("/feedback")
-    def feedback(body: schemas.FeedbackRequest) -> Any:
-        router.record_label(body.request_id, body.label)
-        return json({"request_id": body.request_id, "recorded": True})
 
-    @app.get("/healthz")
-    def healthz() -> Any:
-        return json({"status": "ok", "live": router.live_versions(),
-                     "weights": router.table.live, "requests": router.n_requests})
+def _add_admin_routes(app: Any, state: ServerState, guard: list[Any]) -> None:
+    from mlcicd.deploy import admin_routes
 
-    @app.get("/metrics")
-    def metrics() -> Any:
-        frame = router.metrics_frame()
-        return json({"requests": router.n_requests, "versions": frame.to_dict("records")})
-
-    @app.post("/admin/deploy", dependencies=[Depends(admin)])
-    def deploy(body: schemas.DeployRequest) -> Any:
-        model = ModelVersion.from_artifact(body.artifact)
-        router.deploy(body.slot, model)
-        return json({"slot": body.slot, "version": model.version})
-
-    @app.post("/admin/switch", dependencies=[Depends(admin)])
-    def switch(body: schemas.SwitchRequest) -> Any:
-        if (body.slot is None) == (body.version is None):
-            raise InputError("give exactly one of slot or version")
-        with lock:
-            _refuse_during_canary(state)
-            slot = body.slot if body.version is None else router.slot_of(body.version)
-            held = router.slots.get(slot) if slot in router.slots else None
-            if held is None:
-                raise InputError(f"slot {slot!r} is unknown or empty")
-            if health_check is not None:
-                report = health_check.run(held)
-                if not report.passed:
-                    return json({"detail": f"health check failed: {report.failures()}",
-                                 "checks": report.to_frame().to_dict("records")}, 409)
-            before = _single_live(router)
-            router.switch(slot)
-            if before is not None and before != slot:
-                state["previous"] = before
-        return json({"live": router.live_versions()})
-
-    @app.post("/admin/rollback", dependencies=[Depends(admin)])
-    def rollback() -> Any:
-        with lock:
-            canary = state["canary"]
-            if canary is not None and canary.status_ in ("running", "promoted"):
-                canary.rollback()
-            else:
-                previous, live = state["previous"], _single_live(router)
-                if previous is None or previous == live or router.version_of(previous) is None:
-                    raise InputError("nothing to roll back: no earlier version to return to")
-                router.switch(previous)
-                state["previous"] = live
-        return json({"live": router.live_versions()})
-
-    @app.post("/admin/canary/start", dependencies=[Depends(admin)])
-    def canary_start(body: schemas.CanaryStartRequest) -> Any:
-        with lock:
-            _refuse_during_canary(state)
-            held = router.slots.get(body.slot) if body.slot in router.slots else None
-            if held is None:
-                raise InputError(f"slot {body.slot!r} is unknown or empty")
-            plan = CanaryPlan(steps=tuple(body.steps), min_requests=body.min_requests,
-                              max_error_rate=body.max_error_rate, min_labels=body.min_labels,
-                              max_accuracy_drop=body.max_accuracy_drop)
-            release = CanaryRelease(router, held, plan, canary_slot=body.slot).start()
-            state["canary"] = release
-            state["previous"] = release.stable_slot
-        return json({"status": release.status_, "weights": router.table.live})
-
-    @app.post("/admin/canary/advance", dependencies=[Depends(admin)])
-    def canary_advance(body: schemas.CanaryAdvanceRequest) -> Any:
-        with lock:
-            release = _running_canary(state)
-            analysis = release.advance(force=body.force)
-        return json({"decision": analysis.decision, "reasons": list(analysis.reasons),
-                     "metrics": analysis.metrics, "status": release.status_,
-                     "weights": router.table.live})
-
-    @app.post("/admin/canary/abort", dependencies=[Depends(admin)])
-    def canary_abort() -> Any:
-        with lock:
-            _running_canary(state).abort()
-        return json({"status": "aborted", "live": router.live_versions()})
-
-    return app
+    admin_routes.add(app, state, guard, _reply)
 
 
 class _VersionHeader:
     """ASGI middleware: every response without ``X-Model-Version`` gets the live versions.
 
-    It covers what the endpoints do not build themselves: 401s, 404s, validation errors.
+    It covers what the endpoints do not build themselves: 401s, 404s, 413s, 422s.
     """
 
     def __init__(self, app: Any, router: Router) -> None:
@@ -254,174 +252,79 @@ class _VersionHeader:
         await self.app(scope, receive, send_with_version)
 
 
-def _check_width(router: Router, width: int) -> None:
-    slots = router.slots
-    for slot in router.table.live:
-        held = slots.get(slot)
-        expected = None if held is None else getattr(held.model, "n_features_in_", None)
-        if expected is not None and int(expected) != width:
-            raise InputError(f"expected {int(expected)} features, got {width}")
+class _BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` is a 413, read no further."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def receive_body() -> Any:
+            return replay.pop() if replay else await receive()
+
+        await self.app(scope, receive_body, send)
+
+    async def _refuse(self, send: Any) -> None:
+        import json
+
+        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"})
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body.encode()})
 
 
-def _single_live(router: Router) -> str | None:
-    live = router.table.live
-    return next(iter(live)) if len(live) == 1 else None
-
-
-def _refuse_during_canary(state: dict[str, Any]) -> None:
-    canary = state["canary"]
-    if canary is not None and canary.status_ == "running":
-        raise InputError("a canary is running: advance, abort or roll it back first")
-
-
-def _running_canary(state: dict[str, Any]) -> CanaryRelease:
-    canary = state["canary"]
-    if canary is None or canary.status_ != "running":
-        raise InputError("no canary is running: start one with /admin/canary/start")
-    return canary
-
-
-def _jsonable(value: Any) -> Any:
-    # NaN (e.g. accuracy without labels) is not valid JSON: send null.
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        return _jsonable(value.item())
-    return value
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on ``host:port``; InputError (one line) when it is taken."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"--host {host!r}: cannot resolve it ({exc})") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def serve(router: Router, *, host: str = "127.0.0.1", port: int = 8000,
-          admin_token: str | None = None, log_level: str = "warning") -> None:
-    """Run the app with uvicorn until interrupted (binds to loopback by default)."""
+          admin_token: str | None = None, log_level: str = "warning",
+          limits: ServerLimits | None = None, sock: socket.socket | None = None) -> None:
+    """Run the app with uvicorn until interrupted (binds to loopback by default).
+
+    The port is bound (:func:`bind_socket`) before uvicorn starts, so a port in use is
+    one :class:`~mlcicd.errors.InputError` instead of uvicorn's log and exit code.
+    ``sock``: an already bound socket to use instead of ``host`` and ``port``.
+    """
     import uvicorn
 
-    uvicorn.run(create_app(router, admin_token=admin_token), host=host, port=port,
-                log_level=log_level)
-
-
-class BackgroundServer:
-    """Run an app with uvicorn in a thread on an ephemeral loopback port (tests, benches).
-
-    Examples
-    --------
-    >>> from sklearn.dummy import DummyClassifier
-    >>> import httpx
-    >>> m = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
-    >>> app = create_app(Router({"blue": ModelVersion(m, "v1")}))
-    >>> with BackgroundServer(app) as url:
-    ...     httpx.get(f"{url}/healthz").json()["live"]
-    {'blue': 'v1'}
-    """
-
-    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
-        if host not in _LOOPBACK:
-            raise InputError(f"BackgroundServer binds to loopback only, got {host!r}")
-        self.app = app
-        self.host = host
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> str:
-        import uvicorn
-
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False,
-                                backlog=1024, timeout_keep_alive=30)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        daemon=True, name="mlcicd-serve")
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.01)  # polling for readiness, not pretending to deploy
-        return f"http://{self.host}:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        assert self._thread is not None
-        self._thread.join(timeout=10)
-
-
-def free_loopback_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerProcess:
-    """Run ``mlcicd serve`` in a child process on a free loopback port (tests, benches).
-
-    A separate process has its own interpreter lock, so a load generator in this
-    process does not slow the server down by competing with it.
-
-    Parameters
-    ----------
-    model : path
-        Live model artifact.
-    candidate : path, optional
-        Candidate artifact, loaded into the idle green slot.
-    admin_token : str, optional
-        Put in the child's ``MLCICD_ADMIN_TOKEN``.
-    """
-
-    def __init__(self, model: str | os.PathLike[str], candidate: str | os.PathLike[str] | None
-                 = None, *, admin_token: str | None = None, startup_timeout: float = 60) -> None:
-        self.args = ["--model", os.fspath(model)]
-        if candidate is not None:
-            self.args += ["--candidate", os.fspath(candidate)]
-        self.admin_token = admin_token
-        self.startup_timeout = startup_timeout
-        self._proc: Any = None
-
-    def __enter__(self) -> str:
-        import subprocess
-        import sys
-
-        import httpx
-
-        port = free_loopback_port()
-        env = {k: v for k, v in os.environ.items() if k != ADMIN_TOKEN_ENV}
-        if self.admin_token:
-            env[ADMIN_TOKEN_ENV] = self.admin_token
-        cmd = [sys.executable, "-m", "mlcicd", "serve", *self.args, "--host", "127.0.0.1",
-               "--port", str(port)]
-        self._proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
-                                      stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"mlcicd serve exited: {self._proc.stderr.read().strip()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    return url
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # polling for readiness, not pretending to deploy
-        self.__exit__()
-        raise RuntimeError("mlcicd serve did not answer /healthz in time")
-
-    def __exit__(self, *exc: object) -> None:
-        import subprocess
-
-        if self._proc is None:
-            return
-        self._proc.terminate()
-        try:
-            self._proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            self._proc.kill()
-            self._proc.wait()
-        if self._proc.stderr is not None:
-            self._proc.stderr.close()
+    sock = bind_socket(host, port) if sock is None else sock
+    app = create_app(router, admin_token=admin_token, limits=limits)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,8 +1,15 @@
-"""What the router holds: model versions, and the table that splits traffic between slots."""
+"""What the router holds: model versions, the inputs they accept, and the traffic split.
+
+A request whose features a model cannot take is the client's fault, not the model's:
+:class:`FeatureLimits` says which rows a version accepts, so a server can refuse a bad
+row (HTTP 422) before any model runs and never count it as a model error.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +17,11 @@ import numpy as np
 
 from mlcicd.errors import InputError
 
-__all__ = ["ModelVersion", "RoutingTable"]
+__all__ = ["FeatureLimits", "MAX_ABS_FEATURE", "ModelVersion", "RoutingTable"]
+
+#: Largest magnitude accepted for a feature without a schema bound: the largest float32,
+#: since many models (trees, for one) compute in float32 and fail beyond it.
+MAX_ABS_FEATURE = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,8 @@ class ModelVersion:
 
     model: Any
     version: str
+    #: The model's input schema (``Schema.to_dict()`` form), when its artifact has one.
+    input_schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.version, str) or not self.version.strip():
@@ -51,7 +64,100 @@ class ModelVersion:
         loaded = load_model(directory)
         if version is None:
             version = f"sha-{str(loaded.metadata.get('sha256', ''))[:12]}"
-        return cls(loaded.model, version)
+        meta = loaded.metadata
+        extra = meta.get("extra") if isinstance(meta.get("extra"), Mapping) else {}
+        schema = meta.get("input_schema") or extra.get("input_schema")
+        return cls(loaded.model, version, schema if isinstance(schema, Mapping) else None)
+
+    @functools.cached_property
+    def limits(self) -> FeatureLimits:
+        """The rows this version accepts (computed once)."""
+        return FeatureLimits.of(self)
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureLimits:
+    """Which rows of features a model accepts: width, bounds and missing values.
+
+    From the model's input schema when it has one (per column ``min``, ``max`` and
+    ``nullable``, matched to the model's feature names); otherwise only the width the
+    model was fitted on and finite values within :data:`MAX_ABS_FEATURE`.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> m = DummyClassifier().fit([[0.0, 1.0], [1.0, 2.0]], [0, 1])
+    >>> schema = {"columns": {"a": {"min": 0, "max": 1}, "b": {"nullable": False}}}
+    >>> limits = ModelVersion(m, "v1", input_schema=schema).limits
+    >>> limits.problem(np.array([0.5, 3.0])) is None
+    True
+    >>> limits.problem(np.array([2.0, 3.0]))
+    'feature 0 (a) = 2 is above its maximum 1'
+    >>> limits.problem(np.array([0.5, np.nan]))
+    'feature 1 (b) is missing and may not be'
+    >>> ModelVersion(m, "v2").limits.problem(np.array([1e308, 0.0]))
+    'feature 0 = 1e+308 is beyond +-3.40282e+38'
+    """
+
+    width: int | None
+    low: np.ndarray
+    high: np.ndarray
+    nullable: np.ndarray
+    names: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, held: ModelVersion) -> FeatureLimits:
+        """The limits of a model version (see the class docstring)."""
+        model = held.model
+        names = getattr(model, "feature_names_in_", None)
+        names = None if names is None else tuple(str(n) for n in names)
+        width = getattr(model, "n_features_in_", None)
+        columns = (held.input_schema or {}).get("columns")
+        if isinstance(columns, Mapping) and columns:
+            order = names if names is not None else tuple(str(c) for c in columns)
+            rules = [columns.get(name) or {} for name in order]
+            rules = [r if isinstance(r, Mapping) else {} for r in rules]
+            return cls(len(order) if width is None else int(width),
+                       np.array([_bound(r.get("min"), -MAX_ABS_FEATURE) for r in rules]),
+                       np.array([_bound(r.get("max"), MAX_ABS_FEATURE) for r in rules]),
+                       np.array([r.get("nullable", True) is not False for r in rules]),
+                       order)
+        n = None if width is None else int(width)
+        return cls(n, np.array([-MAX_ABS_FEATURE]), np.array([MAX_ABS_FEATURE]),
+                   np.array([True]), names)
+
+    def problem(self, row: np.ndarray) -> str | None:
+        """What is wrong with ``row`` (a float array, NaN = missing), or ``None``."""
+        if self.width is not None and len(row) != self.width:
+            return f"expected {self.width} features, got {len(row)}"
+        if len(self.low) != len(row) and len(self.low) != 1:
+            return f"expected {len(self.low)} features, got {len(row)}"
+        present = ~np.isnan(row)
+        missing = np.flatnonzero(~present & ~self.nullable)
+        if len(missing):
+            return f"{self._name(missing[0])} is missing and may not be"
+        with np.errstate(invalid="ignore"):
+            low = np.flatnonzero(present & (row < self.low))
+            high = np.flatnonzero(present & (row > self.high))
+        for index, side, bound in ((low, "below its minimum", self.low),
+                                   (high, "above its maximum", self.high)):
+            if len(index):
+                i = int(index[0])
+                limit = float(bound[i if len(bound) > 1 else 0])
+                if abs(limit) == MAX_ABS_FEATURE:
+                    return f"{self._name(i)} = {row[i]:.6g} is beyond +-{MAX_ABS_FEATURE:.6g}"
+                return f"{self._name(i)} = {row[i]:.6g} is {side} {limit:.6g}"
+        return None
+
+    def _name(self, i: int) -> str:
+        named = self.names is not None and i < len(self.names)
+        return f"feature {i} ({self.names[i]})" if named else f"feature {i}"
+
+
+def _bound(value: Any, default: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        return default
+    return float(value)
 
 
 @dataclass(frozen=True)

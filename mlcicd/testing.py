@@ -1,0 +1,156 @@
+"""Helpers that start a model server on loopback for tests, benchmarks and the book.
+
+Not part of the serving runtime: :mod:`mlcicd.deploy.serve` never imports this
+module. Both helpers bind to a loopback address only.
+
+- :class:`BackgroundServer` runs an ASGI app with uvicorn in a thread of this process.
+- :class:`ServerProcess` runs ``mlcicd serve`` in a child process (its own interpreter
+  lock, so a load generator here does not slow the server down).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from mlcicd.errors import InputError
+
+__all__ = ["BackgroundServer", "ServerProcess", "free_loopback_port"]
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_ADMIN_TOKEN_ENV = "MLCICD_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
+
+
+def free_loopback_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BackgroundServer:
+    """Run an app with uvicorn in a thread on an ephemeral loopback port.
+
+    Examples
+    --------
+    >>> import httpx
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from mlcicd.deploy import ModelVersion, Router
+    >>> from mlcicd.deploy.serve import create_app
+    >>> m = DummyClassifier().fit([[0.0], [1.0]], [0, 1])
+    >>> with BackgroundServer(create_app(Router({"blue": ModelVersion(m, "v1")}))) as url:
+    ...     httpx.get(f"{url}/healthz").json()["live"]
+    {'blue': 'v1'}
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        if host not in _LOOPBACK:
+            raise InputError(f"BackgroundServer binds to loopback only, got {host!r}")
+        self.app = app
+        self.host = host
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> str:
+        import uvicorn
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False,
+                                backlog=1024, timeout_keep_alive=30)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        daemon=True, name="mlcicd-serve")
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)  # polling for readiness
+        return f"http://{self.host}:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        assert self._thread is not None
+        self._thread.join(timeout=10)
+
+
+class ServerProcess:
+    """Run a server in a child process on a free loopback port; ``with`` gives its URL.
+
+    Parameters
+    ----------
+    model : path, optional
+        Live model artifact for ``mlcicd serve``.
+    candidate : path, optional
+        Candidate artifact, loaded into the idle green slot.
+    admin_token : str, optional
+        Put in the child's ``MLCICD_ADMIN_TOKEN``.
+    command : sequence of str, optional
+        Run this instead of ``mlcicd serve``; ``{port}`` in an argument is replaced by
+        the port (e.g. another app to compare with). The command must serve
+        ``GET /healthz`` on 127.0.0.1.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] | None = None,
+                 candidate: str | os.PathLike[str] | None = None, *,
+                 admin_token: str | None = None, command: Sequence[str] | None = None,
+                 startup_timeout: float = 60) -> None:
+        if (model is None) == (command is None):
+            raise InputError("give ServerProcess a model artifact or a command, not both")
+        self.args = [] if model is None else ["--model", os.fspath(model)]
+        if candidate is not None:
+            self.args += ["--candidate", os.fspath(candidate)]
+        self.command = None if command is None else list(command)
+        self.admin_token = admin_token
+        self.startup_timeout = startup_timeout
+        self._proc: Any = None
+
+    def __enter__(self) -> str:
+        import httpx
+
+        port = free_loopback_port()
+        env = {k: v for k, v in os.environ.items() if k != _ADMIN_TOKEN_ENV}
+        if self.admin_token:
+            env[_ADMIN_TOKEN_ENV] = self.admin_token
+        if self.command is None:
+            cmd = [sys.executable, "-m", "mlcicd", "serve", *self.args, "--host", "127.0.0.1",
+                   "--port", str(port)]
+        else:
+            cmd = [arg.replace("{port}", str(port)) for arg in self.command]
+        self._proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
+                                      stderr=subprocess.PIPE, text=True)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"the server exited: {self._proc.stderr.read().strip()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # polling for readiness
+        self.__exit__()
+        raise RuntimeError("the server did not answer /healthz in time")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self._proc.kill()
+            self._proc.wait()
+        if self._proc.stderr is not None:
+            self._proc.stderr.close()
