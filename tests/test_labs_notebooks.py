@@ -9,7 +9,6 @@ import nbformat
 import pytest
 
 from mlcicd.labs.build import stale_notebooks
-from mlcicd.labs.checking import STRICT_ENV
 from mlcicd.labs.params import load_matrix
 from mlcicd.labs.recorder import METRICS_ENV
 from mlcicd.labs.runner import check_specs
@@ -108,7 +107,6 @@ def test_every_parameter_set_fits_its_notebook():
 def test_learner_notebook_runs_and_each_check_says_not_yet(path, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
-    monkeypatch.delenv(STRICT_ENV, raising=False)
     monkeypatch.delenv(METRICS_ENV, raising=False)
     learner = read(LABS / "student" / path.name)
     NotebookClient(learner, timeout=600, kernel_name="python3",

@@ -9,9 +9,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from mlcicd.cli import main
-from mlcicd.errors import CheckFailed, InputError
+from mlcicd.errors import InputError
 from mlcicd.labs import METRICS_ENV, record
-from mlcicd.labs.checking import STRICT_ENV, answer_of, checker, ok
+from mlcicd.labs.checking import answer_of, checker, failed_checks, ok
 from mlcicd.labs.params import RunSpec, check_parameters, load_matrix
 from mlcicd.labs.student import make_student, write_notebook
 
@@ -29,7 +29,8 @@ def tiny_lab() -> nbformat.NotebookNode:
     notebook = new_notebook(
         cells=[
             new_markdown_cell("# Lab 0: Tiny"),
-            new_code_cell("n = 3\nscale = 1.5\nfail = False", metadata={"tags": ["parameters"]}),
+            new_code_cell("n = 3\nscale = 1.5\nfail = False\nright = True",
+                          metadata={"tags": ["parameters"]}),
             new_code_cell(SOLUTION, metadata={"tags": ["solution"]}),
             new_code_cell(
                 "from mlcicd.labs import record\n"
@@ -39,6 +40,8 @@ def tiny_lab() -> nbformat.NotebookNode:
                 "print(round(area(1.0), 2))"
             ),
             new_markdown_cell("Why?", metadata={"tags": ["solution"]}),
+            new_code_cell("from mlcicd.labs.checking import fail, ok\n"
+                          "ok('area is right') if right else fail('area of 1 should be pi')"),
         ]
     )
     notebook.metadata["kernelspec"] = {
@@ -104,8 +107,7 @@ def _fail(message):
     return fail(message)
 
 
-def test_a_stub_answer_gets_a_not_done_yet_hint(monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
+def test_a_stub_answer_gets_a_not_done_yet_hint():
 
     def double(x):
         raise NotImplementedError
@@ -115,22 +117,31 @@ def test_a_stub_answer_gets_a_not_done_yet_hint(monkeypatch):
     assert "`double` is still a stub" in str(result)
 
 
-def test_a_crashing_answer_names_the_exception(monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
+def test_a_crashing_answer_names_the_exception():
     result = check_double(lambda x: x / 0)
     assert "ZeroDivisionError" in str(result)
 
 
-def test_a_right_answer_passes_and_a_wrong_one_explains(monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
+def test_a_right_answer_passes_and_a_wrong_one_explains():
     assert str(check_double(lambda x: 2 * x)) == "PASS: doubles"
     assert str(check_double(lambda x: x + 1)) == "NOT YET: double 2 should give 4"
 
 
-def test_a_failed_check_raises_in_strict_mode(monkeypatch):
-    monkeypatch.setenv(STRICT_ENV, "1")
-    with pytest.raises(CheckFailed, match="double 2 should give 4"):
-        check_double(lambda x: x + 1)
+def test_a_failed_check_returns_whatever_the_environment(monkeypatch):
+    for name in ("MLCICD_LABS_STRICT", "CI", "PYTEST_CURRENT_TEST"):
+        monkeypatch.setenv(name, "1")
+    result = check_double(lambda x: x + 1)
+    assert not result and "double 2 should give 4" in str(result)
+
+
+def test_failed_checks_are_found_in_an_executed_notebook():
+    notebook = new_notebook(cells=[new_code_cell("check()"), new_markdown_cell("NOT YET: text")])
+    notebook.cells[0].outputs = [nbformat.v4.new_output(
+        "execute_result", data={"text/plain": "NOT YET: double 2 should give 4"},
+        execution_count=1)]
+    assert failed_checks(notebook) == ["NOT YET: double 2 should give 4"]
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", text="PASS: fine\n")]
+    assert failed_checks(notebook) == []
 
 
 # --- learner versions -----------------------------------------------------------------------
@@ -247,7 +258,8 @@ def test_an_unknown_parameter_stops_the_run_before_any_notebook_executes(lab_dir
 
 
 def test_matrix_run_reports_metrics_and_a_failure_with_its_cell(lab_dir, capsys):
-    path = write_matrix(lab_dir, {"default": {}, "broken": {"fail": True}, "big": {"n": 10}})
+    path = write_matrix(lab_dir, {"default": {}, "broken": {"fail": True}, "big": {"n": 10},
+                                  "unchecked": {"right": False}})
     out = lab_dir / "out"
     code = main(
         ["labs", "run", "--matrix", str(path), "--out", str(out), "--jobs", "2", "--no-progress"]
@@ -261,8 +273,10 @@ def test_matrix_run_reports_metrics_and_a_failure_with_its_cell(lab_dir, capsys)
     assert "00_tiny  default" in table and "total=4.5" in table and "failed" in table
     assert "lab 00_tiny [broken] {'fail': True}" in captured.err
     assert "cell 4" in captured.err and "ValueError: asked to fail" in captured.err
+    assert "lab 00_tiny [unchecked]" in captured.err
+    assert "self-check(s) failed, first: NOT YET: area of 1 should be pi" in captured.err
     summary = json.loads((out / "summary.json").read_text())
-    assert [r["status"] for r in summary] == ["ok", "failed", "ok"]
+    assert [r["status"] for r in summary] == ["ok", "failed", "ok", "failed"]
 
 
 def test_a_parameter_papermill_cannot_read_is_reported(tmp_path):

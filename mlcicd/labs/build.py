@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mlcicd.errors import InputError
-from mlcicd.labs.checking import STRICT_ENV
+from mlcicd.errors import CheckFailed, InputError
+from mlcicd.labs.checking import failed_checks
 from mlcicd.labs.recorder import METRICS_ENV
 from mlcicd.labs.student import make_student, write_notebook
 
@@ -59,11 +59,10 @@ def notebook_from_source(source: str | Path) -> Any:
 
 
 def execute(notebook: Any, cwd: Path, *, timeout: int = 600) -> Any:
-    """Execute ``notebook`` in a fresh python3 kernel with checks in strict mode."""
+    """Execute ``notebook`` in a fresh python3 kernel; a failed self-check is an error."""
     from nbclient import NotebookClient
 
-    saved = {key: os.environ.get(key) for key in (STRICT_ENV, METRICS_ENV)}
-    os.environ[STRICT_ENV] = "1"
+    saved = {key: os.environ.get(key) for key in (METRICS_ENV,)}
     os.environ.pop(METRICS_ENV, None)
     try:
         NotebookClient(
@@ -79,6 +78,9 @@ def execute(notebook: Any, cwd: Path, *, timeout: int = 600) -> Any:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    not_yet = failed_checks(notebook)
+    if not_yet:
+        raise CheckFailed(f"{len(not_yet)} self-check(s) of the solution failed: {not_yet[0]}")
     return notebook
 
 

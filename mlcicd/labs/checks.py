@@ -7,11 +7,11 @@ A lab notebook imports this module and calls, for each exercise, the matching
     checks.check_schema(make_schema)
 
 The result shows as ``PASS: ...`` or ``NOT YET: <hint>``; see
-:mod:`mlcicd.labs.checking` for the machinery and strict mode. The checks of each lab
+:mod:`mlcicd.labs.checking` for the machinery. The checks of each lab
 live in their own module and are all re-exported here.
 """
 
-from mlcicd.labs.checking import STRICT_ENV, CheckResult
+from mlcicd.labs.checking import CheckResult
 from mlcicd.labs.checks_deploy import (
     check_assign_group,
     check_canary_decision,
@@ -19,20 +19,15 @@ from mlcicd.labs.checks_deploy import (
 )
 from mlcicd.labs.checks_drift import check_bonferroni, check_covariate_shift, check_psi
 from mlcicd.labs.checks_pipeline import check_first_drifted_window, check_monitor_decision
+from mlcicd.labs.checks_pytests import check_integration_tests, check_performance_tests
 from mlcicd.labs.checks_release import (
     check_gate_yaml,
     check_interval_reading,
     check_regressed_metrics,
 )
-from mlcicd.labs.checks_testing import (
-    check_integration_tests,
-    check_performance_tests,
-    check_repair,
-    check_schema,
-)
+from mlcicd.labs.checks_testing import check_repair, check_schema
 
 __all__ = [
-    "STRICT_ENV",
     "CheckResult",
     "check_assign_group",
     "check_bonferroni",

@@ -12,8 +12,10 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from mlcicd.deploy import required_sample_size
-from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok
+import numpy as np
+
+from mlcicd.deploy import assign_groups, required_sample_size, stable_bucket, stable_buckets
+from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok, refuse_library
 
 __all__ = ["check_assign_group", "check_canary_decision", "check_users_needed"]
 
@@ -68,20 +70,50 @@ def _groups_in_fresh_process(func: Callable[..., str], hash_seed: str) -> list[s
     return json.loads(done.stdout)
 
 
+def _ids() -> dict[str, list[str]]:
+    """User ids of several shapes: a rule on the digits of an id cannot pass them all."""
+    return {
+        "user-0 ... user-4999": [f"user-{i}" for i in range(5000)],
+        "order-0, order-100, order-200 ... (every id ends in 00)":
+            [f"order-{100 * i}" for i in range(3000)],
+        "e-mail addresses": [f"{name}{i}@example.org" for i in range(600)
+                             for name in ("ana", "bo", "chen", "dee", "eli")],
+    }
+
+
 @checker
 def check_assign_group(assign_group: Callable[[str, float], str]) -> CheckResult:
-    """Pass when groups are "A"/"B", sticky, about the right shares, and stable across runs."""
-    users = [f"user-{i}" for i in range(5000)]
-    groups = [answer_of(assign_group, user, 0.3) for user in users]
-    if set(groups) - {"A", "B"}:
-        return fail(f"return 'A' or 'B', got {sorted(set(map(repr, groups)) - {'A', 'B'})[:3]}")
-    if groups[:50] != [assign_group(user, 0.3) for user in users[:50]]:
-        return fail("the same user got different groups on two calls: the assignment must be "
-                    "sticky (no random numbers)")
-    share = groups.count("B") / len(groups)
-    if abs(share - 0.3) > 0.03:
-        return fail(f"with share_b = 0.3, {share:.1%} of 5,000 users got B: map the hash to a "
-                    "number in [0, 1) and give B the users below share_b")
+    """Pass when groups are "A"/"B", sticky, nested, the right shares, stable across runs.
+
+    Tried with ids of three shapes and shares 0, 0.1, 0.3, 0.5 and 1; the B group at a
+    share must contain the B group at any smaller share (one bucket per user).
+    """
+    refuse_library(assign_group, {"stable_bucket": stable_bucket,
+                                  "stable_buckets": stable_buckets,
+                                  "assign_groups": assign_groups}, "the assignment")
+    for shape, users in _ids().items():
+        previous: set[int] = set()
+        for share in (0.0, 0.1, 0.3, 0.5, 1.0):
+            groups = [answer_of(assign_group, user, share) for user in users]
+            if set(groups) - {"A", "B"}:
+                odd = sorted(set(map(repr, groups)) - {"'A'", "'B'"})[:3]
+                return fail(f"return 'A' or 'B', got {', '.join(odd)}")
+            in_b = {i for i, g in enumerate(groups) if g == "B"}
+            got = len(in_b) / len(users)
+            if abs(got - share) > 0.03:
+                return fail(f"with share_b = {share} and ids like {shape}, {got:.1%} of "
+                            f"{len(users):,} users got B: hash the whole id, map the digest "
+                            "to a number in [0, 1) and give B the users below share_b")
+            if not previous <= in_b:
+                return fail(f"raising share_b to {share} moved users from B back to A: compare "
+                            "one fixed number per user with share_b, so a larger share only "
+                            "adds users")
+            previous = in_b
+        again = [assign_group(user, 0.3) for user in users[:50]]
+        first = [answer_of(assign_group, user, 0.3) for user in users[:50]]
+        if again != first:
+            return fail("the same user got different groups on two calls: the assignment must "
+                        "be sticky (no random numbers)")
     runs = [_groups_in_fresh_process(assign_group, seed) for seed in ("1", "2")]
     for run in runs:
         if isinstance(run, str):
@@ -89,21 +121,38 @@ def check_assign_group(assign_group: Callable[[str, float], str]) -> CheckResult
     if runs[0] != runs[1]:
         return fail("users change groups between two Python processes: Python's hash() of a "
                     "string is salted per process; use hashlib (e.g. sha256) instead")
-    return ok("sticky, about 30 % in B, and the same in every process.")
+    return ok("sticky, nested, the right share of B for every share and id shape, and the "
+              "same in every process.")
 
 
-_POWER_CASES = ((0.10, 0.12, 0.05, 0.8), (0.20, 0.25, 0.05, 0.9), (0.05, 0.04, 0.01, 0.8))
+_POWER_CASES = (
+    (0.10, 0.12, 0.05, 0.8),
+    (0.20, 0.25, 0.05, 0.9),
+    (0.05, 0.04, 0.01, 0.8),
+    (0.30, 0.33, 0.10, 0.8),
+    (0.50, 0.55, 0.05, 0.95),
+    (0.10, 0.13, 0.05, 0.5),
+)
 
 
 @checker
 def check_users_needed(users_needed: Callable[[float, float, float, float], int]) -> CheckResult:
-    """Pass when ``users_needed`` is within 2 % of the library's sample size."""
+    """Pass when ``users_needed`` gives the library's sample size exactly, on six cases."""
+    refuse_library(users_needed, {"required_sample_size": required_sample_size},
+                   "the sample-size formula")
     for p_a, p_b, alpha, power in _POWER_CASES:
         wanted = required_sample_size(p_a, p_b, alpha=alpha, power=power)
         answer = answer_of(users_needed, p_a, p_b, alpha, power)
-        if not isinstance(answer, int) or isinstance(answer, bool):
-            return fail(f"return a whole number of users (round up), got {answer!r}")
-        if abs(answer - wanted) > 0.02 * wanted:
-            return fail(f"for {p_a:.0%} -> {p_b:.0%}, alpha {alpha}, power {power:.0%}: expected "
-                        f"about {wanted:,} users per group, got {answer:,}")
-    return ok("your sample sizes match the normal-approximation formula.")
+        if not isinstance(answer, int | np.integer) or isinstance(answer, bool):
+            return fail(f"return a whole number of users (math.ceil), got {answer!r}")
+        if answer == wanted:
+            continue
+        where = (f"for {p_a:.0%} -> {p_b:.0%}, alpha {alpha}, power {power:.0%}: expected "
+                 f"{wanted:,} users per group, got {int(answer):,}")
+        if answer == wanted - 1:
+            return fail(f"{where}: round *up* (math.ceil); int() or round() leaves the test "
+                        "short of its power")
+        return fail(f"{where}: check the z values (1 - alpha/2 for a two-sided test, power "
+                    "for the other) and that you use every argument")
+    return ok(f"your sample sizes match the normal-approximation formula on {len(_POWER_CASES)} "
+              "cases, rounded up.")

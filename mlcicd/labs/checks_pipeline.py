@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from mlcicd.drift import detect_drift, drift_stream, reference_data
-from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok
+from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok, refuse_library
 
 __all__ = ["check_first_drifted_window", "check_monitor_decision"]
 
@@ -25,22 +25,44 @@ def check_first_drifted_window(
     first_drifted_window: Callable[[pd.DataFrame, pd.DataFrame, int, float], int | None],
 ) -> CheckResult:
     """Pass when the learner finds the same first drifted window as the reference loop."""
+    refuse_library(first_drifted_window, {"Monitor": None}, "the windowed alarm")
     reference, _ = reference_data(n=600, seed=21)
     cases = [
-        ("drift at row 500", drift_stream(1000, 500, level=1.0, seed=22)[0], 100),
-        ("no drift at all", drift_stream(600, 600, level=1.0, seed=23)[0], 200),
+        ("drift at row 500", drift_stream(1000, 500, level=1.0, seed=22)[0], 100, 0.05),
+        ("no drift at all", drift_stream(600, 600, level=1.0, seed=23)[0], 200, 0.05),
         ("gradual drift from row 300", drift_stream(1200, 300, mode="gradual", width=600,
-                                                    level=1.0, seed=24)[0], 150),
+                                                    level=1.0, seed=24)[0], 150, 0.05),
+        ("drift in the last 70 rows only (an incomplete window: drop it)",
+         drift_stream(670, 600, level=1.0, seed=25)[0], 100, 0.05),
+        ("drift at row 250, windows of 100 (the alarm is at the window's start row)",
+         drift_stream(800, 250, level=1.0, seed=26)[0], 100, 0.05),
     ]
-    for story, stream, window in cases:
+    cases += _alpha_cases(reference)
+    for story, stream, window, alpha in cases:
         stream = stream.reset_index(drop=True)
-        wanted = _first_alarm(reference, stream, window, 0.05)
-        answer = answer_of(first_drifted_window, reference, stream, window, 0.05)
+        wanted = _first_alarm(reference, stream, window, alpha)
+        answer = answer_of(first_drifted_window, reference, stream.copy(), window, alpha)
         if answer != wanted:
-            return fail(f"{story}, windows of {window} rows: expected {wanted!r}, got {answer!r} "
-                        "(non-overlapping windows from row 0, the start row of the first one "
-                        "detect_drift flags, None when none is)")
-    return ok("you find the first drifted window, and stay quiet when nothing drifts.")
+            return fail(f"{story}, windows of {window} rows, alpha {alpha}: expected "
+                        f"{wanted!r}, got {answer!r} (non-overlapping windows from row 0, the "
+                        "start row of the first one detect_drift flags at that alpha, None "
+                        "when none is)")
+    return ok(f"right on {len(cases)} streams: you find the first drifted window at the "
+              "given alpha, and stay quiet when nothing drifts.")
+
+
+def _alpha_cases(reference: pd.DataFrame) -> list[tuple[str, pd.DataFrame, int, float]]:
+    """Mild drift that one significance level flags and another does not (ignore alpha: fail)."""
+    cases = []
+    for seed in range(40, 80):
+        stream = drift_stream(400, 0, level=0.12, seed=seed)[0].reset_index(drop=True)
+        loose, strict = (_first_alarm(reference, stream, 200, a) for a in (0.2, 0.001))
+        if loose != strict:
+            cases += [(f"mild drift (seed {seed})", stream, 200, 0.2),
+                      (f"mild drift (seed {seed})", stream, 200, 0.001)]
+            if len(cases) == 4:
+                break
+    return cases
 
 
 #: (drifted, accuracy, min_accuracy, candidate_passes_gate, candidate_acc, production_acc,

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlcicd.errors import InputError
+from mlcicd.io import read_yaml
 
 __all__ = [
     "LabEntry",
@@ -104,10 +103,7 @@ def load_matrix(path: str | Path) -> LabMatrix:
     source = Path(path)
     if not source.is_file():
         raise InputError(f"{source}: parameter matrix not found")
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not valid YAML ({exc})") from None
+    raw = read_yaml(source)  # bounded: no aliases, limited nesting and number size
     if not isinstance(raw, dict) or not isinstance(raw.get("labs"), dict) or not raw["labs"]:
         raise InputError(f"{source}: expected a mapping with a non-empty 'labs' mapping")
     labs = {}

@@ -2,9 +2,10 @@
 
 Each run executes one (lab, parameter set) pair in a worker process. The worker points
 :data:`~mlcicd.labs.recorder.METRICS_ENV` at the run's metrics file, so the values the
-notebook passes to :func:`~mlcicd.labs.record` land next to the executed notebook, and
-sets :data:`~mlcicd.labs.checks.STRICT_ENV`, so a self-check that fails fails the run.
-A failing run is reported with its lab, parameters, cell and exception; the others
+notebook passes to :func:`~mlcicd.labs.record` land next to the executed notebook. A
+self-check that says ``NOT YET`` in the executed notebook fails the run (the checks
+themselves never raise: they behave the same here, in Jupyter and in pytest). A failing
+run is reported with its lab, parameters, cell and exception; the others
 still run to the end.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcicd.io import write_json
-from mlcicd.labs.checking import STRICT_ENV
+from mlcicd.labs.checking import failed_checks
 from mlcicd.labs.params import RunSpec, check_parameters, notebook_parameters
 from mlcicd.labs.recorder import METRICS_ENV
 
@@ -69,7 +70,6 @@ def run_one(spec: RunSpec, out_dir: str | Path) -> RunResult:
     metrics_path = folder / f"{spec.params_name}.metrics.json"
     metrics_path.unlink(missing_ok=True)
     os.environ[METRICS_ENV] = str(metrics_path.resolve())
-    os.environ[STRICT_ENV] = "1"
     error = None
     start = time.perf_counter()
     try:
@@ -92,8 +92,11 @@ def run_one(spec: RunSpec, out_dir: str | Path) -> RunResult:
         error = f"{type(exc).__name__}: {_first_line(str(exc))}"
     finally:
         os.environ.pop(METRICS_ENV, None)
-        os.environ.pop(STRICT_ENV, None)
     seconds = time.perf_counter() - start
+    if error is None and output.is_file():
+        not_yet = failed_checks(json.loads(output.read_text("utf-8")))
+        if not_yet:
+            error = f"{len(not_yet)} self-check(s) failed, first: {not_yet[0]}"
     metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.is_file() else {}
     return RunResult(
         spec.lab,
