@@ -60,6 +60,7 @@ __all__ = [
     "NonInferiorityRule",
     "SequentialInterval",
     "difference_cs",
+    "information_for",
     "mixture_boundary",
     "paired_difference_cs",
     "proportion_cs",
@@ -247,6 +248,24 @@ def rho_for(information: float, alpha: float = 0.05) -> float:
     _check_level("alpha", alpha)
     log_term = 2 * math.log(1 / alpha)
     return float(information / (log_term + math.log(1 + log_term)))
+
+
+def information_for(half_width: float, alpha: float = 0.05) -> float:
+    """Information at which a one-sided bound, tuned for it, is ``half_width`` wide.
+
+    Solves ``b(I) / I = half_width`` with ``rho = rho_for(I)``; a plan passes this to
+    :func:`rho_for` so that its bounds are tightest where its decisions fall.
+
+    >>> round(information_for(0.1))
+    766
+    """
+    if not 0.0 < half_width < 1.0:
+        raise InputError(f"half_width must be in (0, 1), got {half_width!r}")
+    _check_level("alpha", alpha)
+    info = 8.0 / half_width**2
+    for _ in range(20):
+        info = _scalar_boundary(info, alpha, rho_for(info, alpha)) / half_width
+    return float(info)
 
 
 def mixture_boundary(information: float | np.ndarray, alpha: float,

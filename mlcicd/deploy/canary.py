@@ -1,13 +1,20 @@
-"""Canary release: a growing share of traffic, checked at every step, rolled back at once.
+"""Canary release: a growing share of traffic, judged on evidence, rolled back at once.
 
-The candidate first serves a few percent of users. After each step an analysis reads
-the guardrail metrics of that step (error rate, latency) and of the release so far
-(accuracy on labelled feedback against the stable model) and decides:
+The candidate first serves a few percent of users. After each batch of requests an
+analysis (:func:`~mlcicd.deploy.canary_analysis.judge`) reads the counts of the release
+so far and decides:
 
-- ``"abort"``: a guardrail is breached; all traffic goes back to stable at once;
-- ``"wait"``: not enough requests (or labels) yet to judge this step;
+- ``"abort"``: a guardrail is breached (error rate or accuracy for sure worse, or p95
+  latency too high); all traffic goes back to stable at once;
+- ``"wait"``: the step has not served ``min_requests`` canary requests yet, or (last
+  step) accuracy is not yet shown to be within the margin;
 - ``"continue"``: the step is healthy; go to the next weight;
-- ``"promote"``: the last step is healthy; the candidate takes all traffic.
+- ``"promote"``: the last step is healthy and accuracy is within the margin.
+
+Accuracy evidence accumulates over the whole release and is read with confidence
+sequences (:mod:`mlcicd.sequential`), so reading it after every batch keeps the error
+rates the plan states. A stream that ends before a decision leaves the release
+``"inconclusive"`` (traffic back to stable), never "running" forever.
 
 Users are assigned by a stable hash of their key and the canary occupies the lowest
 buckets, so raising its weight only adds users: nobody flips back and forth.
@@ -15,8 +22,8 @@ buckets, so raising its weight only adds users: nobody flips back and forth.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,83 +31,22 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.deploy.base import Release, live_slot_of
+from mlcicd.deploy.canary_analysis import (
+    DECISIONS,
+    CanaryAnalysis,
+    CanaryEvidence,
+    CanaryPlan,
+    judge,
+)
 from mlcicd.deploy.router import ModelVersion, Router
+from mlcicd.deploy.versions import model_input
 from mlcicd.errors import InputError
 
-__all__ = ["CanaryAnalysis", "CanaryPlan", "CanaryRelease", "DECISIONS"]
+__all__ = ["CanaryAnalysis", "CanaryPlan", "CanaryRelease", "DECISIONS", "LABEL_HORIZON"]
 
-#: What an analysis can decide.
-DECISIONS = ("abort", "wait", "continue", "promote")
-
-
-@dataclass(frozen=True)
-class CanaryPlan:
-    """Steps of a canary release and the guardrails that every step must respect.
-
-    Parameters
-    ----------
-    steps : tuple of float, default (0.05, 0.10, 0.25, 0.50, 1.0)
-        Canary shares of traffic, strictly increasing, in (0, 1].
-    min_requests : int, default 100
-        Canary requests needed in a step before it is judged.
-    max_error_rate : float, default 0.01
-        Highest share of canary requests that may fail within a step.
-    max_accuracy_drop : float, default 0.05
-        How far canary accuracy may fall below stable accuracy (labelled requests
-        since the release started) before the release aborts.
-    min_labels : int, default 50
-        Labelled canary requests needed before accuracy is judged; ``0`` turns the
-        accuracy guardrail off (e.g. when no labels arrive).
-    max_latency_ms : float, optional
-        Highest 95th percentile of canary latency within a step.
-
-    Examples
-    --------
-    >>> CanaryPlan(steps=(0.1, 0.5, 1.0)).steps
-    (0.1, 0.5, 1.0)
-    >>> CanaryPlan(steps=(0.5, 0.2))
-    Traceback (most recent call last):
-    ...
-    mlcicd.errors.InputError: canary steps must be strictly increasing, got (0.5, 0.2)
-    """
-
-    steps: tuple[float, ...] = (0.05, 0.10, 0.25, 0.50, 1.0)
-    min_requests: int = 100
-    max_error_rate: float = 0.01
-    max_accuracy_drop: float = 0.05
-    min_labels: int = 50
-    max_latency_ms: float | None = None
-
-    def __post_init__(self) -> None:
-        steps = tuple(float(s) for s in self.steps)
-        object.__setattr__(self, "steps", steps)
-        if not steps:
-            raise InputError("a canary plan needs at least one step")
-        if any(not np.isfinite(s) or s <= 0 or s > 1 for s in steps):
-            raise InputError(f"canary steps must be shares in (0, 1] (1 = 100 %), got {steps}")
-        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
-            raise InputError(f"canary steps must be strictly increasing, got {steps}")
-        if int(self.min_requests) < 1:
-            raise InputError(f"min_requests must be >= 1, got {self.min_requests}")
-        if int(self.min_labels) < 0:
-            raise InputError(f"min_labels must be >= 0, got {self.min_labels}")
-        for name in ("max_error_rate", "max_accuracy_drop"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise InputError(f"{name} must be in [0, 1], got {value}")
-        if self.max_latency_ms is not None and not self.max_latency_ms > 0:
-            raise InputError(f"max_latency_ms must be positive, got {self.max_latency_ms}")
-
-
-@dataclass(frozen=True)
-class CanaryAnalysis:
-    """The metrics of one step and the decision taken on them."""
-
-    step: int
-    weight: float
-    decision: str
-    reasons: tuple[str, ...]
-    metrics: dict[str, float] = field(default_factory=dict)
+#: A label arriving more than this many requests after its request is not counted
+#: (the analysis would otherwise re-read an ever longer stretch of the log).
+LABEL_HORIZON = 5_000
 
 
 class CanaryRelease(Release):
@@ -115,13 +61,28 @@ class CanaryRelease(Release):
     plan : CanaryPlan, optional
     canary_slot : str, default "canary"
     salt : str, optional
-        Salt of the sticky assignment; default ``"canary:<candidate version>"``, so
-        each release picks its own first users instead of the same ones every time.
+        Salt of the sticky assignment; default
+        ``"canary:<stable version>-><candidate version>"``: each release picks its own
+        first users, and the same release (same two versions) always picks the same.
 
     Attributes
     ----------
+    status_ : str
+        ``"ready"``, ``"running"``, ``"promoted"``, ``"aborted"``, ``"inconclusive"``
+        (the stream ended first) or ``"rolled_back"``.
     timeline_ : list of dict
-        One entry per analysis: step, weight, requests so far, metrics, decision.
+        One entry per decision acted on: step, weight, requests so far, metrics, decision.
+    evidence_ : CanaryEvidence
+        The counts of the last analysis.
+
+    Notes
+    -----
+    With ``plan.paired`` (the default) the router's ``mirror`` hook asks the stable
+    model for its answer to each canary request after the user has the canary's answer;
+    a stable model that raises there is counted by the router, never seen by the user.
+    Accuracy evidence counts each request key once: a replayed row adds nothing.
+    :meth:`analyze` reads only the requests it has not seen yet (plus those still
+    waiting for a label), so a server may call it after every few requests.
 
     Examples
     --------
@@ -130,7 +91,7 @@ class CanaryRelease(Release):
     >>> X = rng.normal(size=(6000, 2)); y = (X[:, 0] > 0).astype(int)
     >>> good = LogisticRegression().fit(X, y)
     >>> router = Router({"stable": ModelVersion(good, "v1"), "canary": None})
-    >>> plan = CanaryPlan(steps=(0.1, 0.5, 1.0), min_requests=100, min_labels=50)
+    >>> plan = CanaryPlan(steps=(0.1, 0.5, 1.0), min_requests=100)
     >>> release = CanaryRelease(router, ModelVersion(good, "v2"), plan).run(X, y)
     >>> release.status_, router.live_versions()
     ('promoted', {'canary': 'v2'})
@@ -154,27 +115,38 @@ class CanaryRelease(Release):
         self.salt = salt
         self.step_ = -1
         self.timeline_: list[dict[str, Any]] = []
+        self.evidence_ = CanaryEvidence()
+        self._lock = threading.Lock()
+        self._cursor = 0  # first request id not scanned yet
         self._step_start = 0
-        self._release_start = 0
+        self._pending: dict[int, tuple[str, str, Any]] = {}  # id -> key, slot, prediction
+        self._stable_answers: dict[int, Any] = {}
+        self._counted_keys: set[str] = set()
+        self._previous_mirror: Any = None
 
     # --------------------------------------------------------------- actions
     def start(self) -> CanaryRelease:
         """Load the candidate into the canary slot and send it the first step's share."""
         model = self._load_candidate(self.canary_slot, "canary release")
         if self.salt is None:
-            self.salt = f"canary:{model.version}"
-        self._release_start = self.router.n_requests
+            self.salt = f"canary:{self.router.version_of(self.stable_slot)}->{model.version}"
+        self._cursor = self.router.n_requests
         self.status_ = "running"
+        if self.plan.paired and self.plan.min_labels:
+            self._previous_mirror = self.router.mirror
+            self.router.mirror = self._mirror
         self._go_to_step(0)
         self._record("start", f"{model.version} at {self.plan.steps[0]:.0%}")
         return self
 
     def _go_to_step(self, step: int) -> None:
         weight = self.plan.steps[step]
-        self.router.set_weights({self.canary_slot: weight, self.stable_slot: 1.0 - weight},
-                                salt=self.salt)
-        self.step_ = step
-        self._step_start = self.router.n_requests
+        with self._lock:
+            self.router.set_weights({self.canary_slot: weight, self.stable_slot: 1.0 - weight},
+                                    salt=self.salt)
+            self.step_ = step
+            self._step_start = self.router.n_requests
+            self.evidence_.new_step()
 
     def _require_running(self) -> None:
         if self.status_ != "running":
@@ -191,21 +163,29 @@ class CanaryRelease(Release):
             analysis = CanaryAnalysis(analysis.step, analysis.weight,
                                       "promote" if last else "continue",
                                       ("forced by operator", *analysis.reasons), analysis.metrics)
-        self.timeline_.append({
-            "step": analysis.step, "weight": analysis.weight,
-            "requests_so_far": self.router.n_requests, **analysis.metrics,
-            "decision": analysis.decision, "reasons": list(analysis.reasons),
-        })
+        self._log_analysis(analysis)
         if analysis.decision == "abort":
             self.abort("; ".join(analysis.reasons))
         elif analysis.decision == "promote":
-            self.router.switch(self.canary_slot)
-            self.status_ = "promoted"
+            self._finish("promoted", self.canary_slot)
             self._record("promote", f"all traffic to {self.canary_slot}")
         elif analysis.decision == "continue":
             self._go_to_step(self.step_ + 1)
             self._record("continue", f"{self.plan.steps[self.step_]:.0%}")
         return analysis
+
+    def _log_analysis(self, analysis: CanaryAnalysis) -> None:
+        self.timeline_.append({
+            "step": analysis.step, "weight": analysis.weight,
+            "requests_so_far": self.router.n_requests, **analysis.metrics,
+            "decision": analysis.decision, "reasons": list(analysis.reasons),
+        })
+
+    def _finish(self, status: str, slot: str) -> None:
+        self.router.switch(slot)
+        self.status_ = status
+        if self.router.mirror == self._mirror:
+            self.router.mirror = self._previous_mirror
 
     def promote(self, *, force: bool = False) -> None:
         """Give the candidate all traffic now: needs a ``"promote"`` analysis unless forced."""
@@ -216,68 +196,125 @@ class CanaryRelease(Release):
         if not force and analysis.decision != "promote":
             raise InputError(f"canary not promoted: analysis says {analysis.decision} "
                              f"({'; '.join(analysis.reasons)})")
-        self.router.switch(self.canary_slot)
-        self.status_ = "promoted"
+        self._finish("promoted", self.canary_slot)
         self._record("promote", "forced by operator" if force else "guardrails hold")
 
     def abort(self, reason: str = "aborted by operator") -> None:
         """Send all traffic back to the stable slot at once."""
         self._require_running()
-        self.router.switch(self.stable_slot)
-        self.status_ = "aborted"
+        self._finish("aborted", self.stable_slot)
         self._record("abort", reason)
 
     def rollback(self) -> None:
         """Abort a running canary, or undo a promotion: all traffic back to stable."""
         if self.status_ not in ("running", "promoted"):
             raise InputError(f"nothing to roll back (status {self.status_})")
-        self.router.switch(self.stable_slot)
-        self.status_ = "rolled_back"
+        self._finish("rolled_back", self.stable_slot)
         self._record("rollback", f"all traffic back to {self.stable_slot}")
 
     # -------------------------------------------------------------- analysis
     def analyze(self) -> CanaryAnalysis:
-        """Judge the current step on its guardrails without acting."""
+        """Judge the current step on the release's evidence so far, without acting.
+
+        Thread-safe; reads only new requests (and those still waiting for a label).
+        """
         self._require_running()
-        plan = self.plan
-        events = self.router.events_frame(self._release_start)
-        since = events[events["answered"]]
-        step = since[since["request_id"] >= self._step_start]
-        canary = step[step["slot"] == self.canary_slot]
-        n = len(canary)
-        errors = int(canary["error"].notna().sum())
-        m: dict[str, float] = {"canary_requests": n, "error_rate": errors / n if n else 0.0}
-        m["p95_latency_ms"] = (float(np.percentile(canary["latency_s"], 95) * 1000) if n
-                               else float("nan"))
-        m["canary_accuracy"], n_lab_c = _accuracy(since[since["slot"] == self.canary_slot])
-        m["stable_accuracy"], n_lab_s = _accuracy(since[since["slot"] == self.stable_slot])
-        m["canary_labelled"] = n_lab_c
-        weight = plan.steps[self.step_]
-        abort: list[str] = []
-        # Errors beyond the whole step's budget need not wait for min_requests.
-        if errors > plan.max_error_rate * max(n, plan.min_requests):
-            abort.append(f"error rate {errors}/{n} above {plan.max_error_rate:.1%}")
-        if plan.min_labels and n_lab_c >= plan.min_labels and n_lab_s >= plan.min_labels:
-            drop = m["stable_accuracy"] - m["canary_accuracy"]
-            if drop > plan.max_accuracy_drop:
-                abort.append(f"accuracy {m['canary_accuracy']:.3f} is {drop:.3f} below stable "
-                             f"{m['stable_accuracy']:.3f} (limit {plan.max_accuracy_drop})")
-        if (plan.max_latency_ms is not None and n >= plan.min_requests
-                and m["p95_latency_ms"] > plan.max_latency_ms):
-            abort.append(f"p95 latency {m['p95_latency_ms']:.1f} ms above {plan.max_latency_ms}")
-        if abort:
-            return CanaryAnalysis(self.step_, weight, "abort", tuple(abort), m)
-        waiting = []
-        if n < plan.min_requests:
-            waiting.append(f"{n}/{plan.min_requests} canary requests in this step")
-        if plan.min_labels and (n_lab_c < plan.min_labels or n_lab_s < plan.min_labels):
-            waiting.append(f"{n_lab_c}/{plan.min_labels} labelled canary requests, "
-                           f"{n_lab_s} stable")
-        if waiting:
-            return CanaryAnalysis(self.step_, weight, "wait", tuple(waiting), m)
-        last = self.step_ == len(plan.steps) - 1
-        return CanaryAnalysis(self.step_, weight, "promote" if last else "continue",
-                              ("guardrails hold",), m)
+        with self._lock:
+            self._scan()
+            return judge(self.plan, self.evidence_, self.step_)
+
+    def _scan(self) -> None:
+        # Caller holds self._lock. Counts requests answered since the cursor, then
+        # any waiting request whose label (and, when paired, stable answer) is in.
+        n_requests = self.router.n_requests
+        horizon = n_requests - LABEL_HORIZON
+        for rid in [r for r in self._pending if r < horizon]:
+            del self._pending[rid]
+        for rid in [r for r in self._stable_answers if r < horizon]:
+            del self._stable_answers[rid]
+        since = min([self._cursor, *self._pending])
+        frame = self.router.events_frame(since)
+        if frame.empty:
+            return
+        ids = frame["request_id"].to_numpy()
+        answered = frame["answered"].to_numpy()
+        new = ids >= self._cursor
+        unanswered = np.flatnonzero(new & ~answered)
+        stop = int(unanswered[0]) if len(unanswered) else len(ids)
+        columns = [frame[c].tolist() for c in ("key", "slot", "prediction", "latency_s",
+                                               "error", "label")]
+        accuracy_on = self.plan.min_labels > 0
+        ev = self.evidence_
+        for i in range(stop):
+            rid = int(ids[i])
+            key, slot, prediction, latency, error, label = (col[i] for col in columns)
+            if rid >= self._cursor:
+                if slot == self.canary_slot:
+                    ev.canary_requests += 1
+                    ev.canary_errors += error is not None
+                    if rid >= self._step_start:
+                        ev.step_requests += 1
+                        ev.step_latencies_s.append(float(latency))
+                elif slot != self.stable_slot:
+                    continue
+                if (error is None and accuracy_on and key not in self._counted_keys
+                        and (slot == self.canary_slot or not self.plan.paired)):
+                    self._pending[rid] = (key, slot, prediction)
+            if rid in self._pending and label is not None:
+                self._count_label(rid, label)
+        self._cursor = int(ids[stop - 1]) + 1 if stop else self._cursor
+
+    def _count_label(self, rid: int, label: Any) -> None:
+        key, slot, prediction = self._pending[rid]
+        if key in self._counted_keys:
+            del self._pending[rid]
+            return
+        ev = self.evidence_
+        right = bool(prediction == label)
+        if self.plan.paired:
+            if rid not in self._stable_answers:
+                return  # the stable model's answer is still on its way
+            stable_right = bool(self._stable_answers.pop(rid) == label)
+            ev.pairs += 1
+            ev.canary_only += right and not stable_right
+            ev.stable_only += stable_right and not right
+            ev.both_right += right and stable_right
+        elif slot == self.canary_slot:
+            ev.canary_labelled += 1
+            ev.canary_correct += right
+        else:
+            ev.stable_labelled += 1
+            ev.stable_correct += right
+        self._counted_keys.add(key)
+        del self._pending[rid]
+
+    def _mirror(self, request_ids: np.ndarray, rows: Any) -> None:
+        """The stable model's answers to the canary's requests (paired evidence)."""
+        previous = self._previous_mirror
+        try:
+            self._score_with_stable(request_ids, rows)
+        finally:
+            if previous is not None:
+                previous(request_ids, rows)
+
+    def _score_with_stable(self, request_ids: np.ndarray, rows: Any) -> None:
+        if self.status_ != "running" or not len(request_ids):
+            return
+        frame = self.router.events_frame(int(np.min(request_ids)))
+        slot_of = dict(zip(frame["request_id"].tolist(), frame["slot"].tolist(), strict=True))
+        mine = np.flatnonzero([slot_of.get(int(r)) == self.canary_slot for r in request_ids])
+        if not len(mine):
+            return
+        held = self.router.slots[self.stable_slot]
+        if held is None:
+            return
+        part = rows.iloc[mine] if isinstance(rows, pd.DataFrame) else np.asarray(rows)[mine]
+        answers = np.asarray(held.model.predict(model_input(held.model, part))).tolist()
+        if len(answers) != len(mine):
+            raise ValueError(f"stable model returned {len(answers)} answers for {len(mine)}")
+        with self._lock:
+            for rid, answer in zip(np.asarray(request_ids)[mine].tolist(), answers, strict=True):
+                self._stable_answers[int(rid)] = answer
 
     # ------------------------------------------------------------ automation
     def run(self, X: Any, y: Sequence[Any] | None = None, keys: Sequence[object] | None = None,
@@ -286,13 +323,17 @@ class CanaryRelease(Release):
 
         Rows are routed in batches of ``batch_size``; their labels (when ``y`` is
         given) arrive right after, and the step is analysed after each batch. Stops
-        when the release is promoted or aborted, or when the stream ends (status
-        stays ``"running"``). ``keys`` default to ``"row-<i>"``.
+        when the release is promoted or aborted; when the stream ends first, the
+        release is ``"inconclusive"`` and traffic goes back to stable. ``keys``
+        default to ``"row-<i>"``.
         """
+        if len(X) == 0:
+            raise InputError("the stream is empty: no rows to send to the canary")
         key_list = self._stream_keys(X, y, keys, batch_size)
         n = len(key_list)
         self._require_running()
         y_arr = None if y is None else np.asarray(y)
+        analysis = None
         for lo in range(0, n, int(batch_size)):
             hi = min(lo + int(batch_size), n)
             rows = X.iloc[lo:hi] if isinstance(X, pd.DataFrame) else np.asarray(X)[lo:hi]
@@ -304,7 +345,17 @@ class CanaryRelease(Release):
                 self._act(analysis)
             if self.status_ != "running":
                 break
+        if self.status_ == "running":
+            self._end_inconclusive(analysis)
         return self
+
+    def _end_inconclusive(self, analysis: CanaryAnalysis | None) -> None:
+        reasons = analysis.reasons if analysis is not None else ("no request",)
+        if analysis is not None:
+            self._log_analysis(CanaryAnalysis(analysis.step, analysis.weight, "inconclusive",
+                                              reasons, analysis.metrics))
+        self._finish("inconclusive", self.stable_slot)
+        self._record("inconclusive", "stream ended before a decision: " + "; ".join(reasons))
 
     # --------------------------------------------------------------- reports
     def timeline_frame(self) -> pd.DataFrame:
@@ -320,11 +371,3 @@ class CanaryRelease(Release):
         from mlcicd.deploy.plots import plot_canary
 
         return plot_canary(self)
-
-
-def _accuracy(events: pd.DataFrame) -> tuple[float, int]:
-    ok = events[events["error"].isna() & events["label"].notna()]
-    if ok.empty:
-        return float("nan"), 0
-    correct = [p == t for p, t in zip(ok["prediction"], ok["label"], strict=True)]
-    return float(np.mean(correct)), len(ok)

@@ -74,7 +74,7 @@ def plot_canary(release: Any) -> Any:
     for _, row in frame.iterrows():
         xs.append(row["requests_so_far"])
         weights.append(row["weight"])
-        after = {"abort": 0.0, "promote": 1.0}.get(row["decision"])
+        after = {"abort": 0.0, "inconclusive": 0.0, "promote": 1.0}.get(row["decision"])
         if after is None:
             idx = min(int(row["step"]) + 1, len(release.plan.steps) - 1)
             after = release.plan.steps[idx]
