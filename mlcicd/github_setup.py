@@ -136,7 +136,7 @@ def requirements(workflow_dir: Path) -> list[Requirement]:
             "Settings > Actions > General > Workflow permissions", opens_pr[0]))
     for name, jobs in environments(workflow_dir).items():
         if name != PAGES_ENVIRONMENT:
-            needs.append(Requirement(f"Environment {name}", "exists, with required reviewers",
+            needs.append(Requirement(f"Environment {name}", "created, with required reviewers",
                                      f"Settings > Environments > {name}", ", ".join(jobs)))
     checks = required_checks(workflow_dir)
     if checks:
@@ -175,7 +175,7 @@ def missing_settings(answers: Mapping[str, Any | None], workflow_dir: Path) -> l
     missing = []
     for need in requirements(workflow_dir):
         if not _met(need, answers, workflow_dir):
-            missing.append(f"{need.setting}: set to {need.expected} ({need.where}; "
+            missing.append(f"{need.setting}: {need.expected} ({need.where}; "
                            f"needed by {need.needed_by})")
     return missing
 

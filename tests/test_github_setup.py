@@ -127,7 +127,7 @@ def test_an_environment_without_reviewers_is_missing(tmp_path):
             env["protection_rules"] = []
     result = check(github(tmp_path, answers))
     assert result.returncode == 1
-    assert "missing: Environment staging: set to exists, with required reviewers" in result.stdout
+    assert "missing: Environment staging: created, with required reviewers" in result.stdout
 
 
 def test_a_required_check_left_out_of_branch_protection_is_missing(tmp_path):

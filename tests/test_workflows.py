@@ -25,6 +25,9 @@ from mlcicd.cli import build_parser
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
 WORKFLOWS = sorted(WORKFLOW_DIR.glob("*.yml"))
+#: Composite actions of this repository (the setup every job shares).
+ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
+SETUP = "./.github/actions/setup"
 BIN = Path(sys.executable).parent
 
 EXPECTED = {
@@ -64,6 +67,7 @@ USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>.*)$")
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})$")
 VERSION_COMMENT = re.compile(r"^\s+# v\d+\.\d+\.\d+\s*$")
 SHELL_OPERATORS = {"&&", "||", ";", "|", "&"}
+REDIRECTIONS = {">", ">>", "<", "2>", "&>"}
 
 
 def load(path: Path) -> dict:
@@ -91,6 +95,10 @@ def _run_steps():
         for job_id, step in steps(load(path)):
             if "run" in step:
                 yield pytest.param(step["run"], id=f"{path.name}:{job_id}:{step.get('name', '')}")
+    for path in ACTIONS:
+        for step in load(path)["runs"]["steps"]:
+            if "run" in step:
+                yield pytest.param(step["run"], id=f"{path.parent.name}:{step.get('name', '')}")
 
 
 def test_every_expected_workflow_exists():
@@ -101,6 +109,17 @@ def test_every_workflow_matches_the_github_schema():
     result = subprocess.run(
         [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]
         + [str(path) for path in WORKFLOWS],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_composite_action_matches_the_github_schema():
+    assert ACTIONS, "no composite action under .github/actions"
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-actions"]
+        + [str(path) for path in ACTIONS],
         capture_output=True,
         text=True,
     )
@@ -143,10 +162,10 @@ def test_zizmor_finds_nothing_at_medium_severity_or_above():
 
 def test_every_action_is_pinned_to_a_commit_sha_with_its_version():
     seen = 0
-    for path in WORKFLOWS:
+    for path in WORKFLOWS + ACTIONS:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             match = USES.match(line)
-            if not match:
+            if not match or match["ref"] == SETUP:
                 continue
             seen += 1
             where = f"{path.name}:{number}"
@@ -157,7 +176,7 @@ def test_every_action_is_pinned_to_a_commit_sha_with_its_version():
 
 def test_each_action_has_one_pin_across_all_workflows():
     pins = defaultdict(set)
-    for path in WORKFLOWS:
+    for path in WORKFLOWS + ACTIONS:
         for line in path.read_text(encoding="utf-8").splitlines():
             match = USES.match(line)
             if match and (pinned := PINNED.match(match["ref"])):
@@ -195,15 +214,110 @@ def test_superseded_runs_are_cancelled(path):
     assert "cancel-in-progress" in concurrency
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_python_is_3_11_with_a_pip_cache_keyed_on_the_constraints(path):
-    setups = [s for _, s in steps(load(path)) if "actions/setup-python@" in s.get("uses", "")]
+def test_python_is_3_11_with_a_pip_cache_keyed_on_the_constraints():
+    setups = [
+        step
+        for path in ACTIONS
+        for step in load(path)["runs"]["steps"]
+        if "actions/setup-python@" in step.get("uses", "")
+    ]
+    assert setups, "the setup action installs no Python"
     for setup in setups:
         assert setup["with"] == {
             "python-version": "3.11",
             "cache": "pip",
             "cache-dependency-path": "constraints.txt",
         }
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_job_that_runs_python_sets_it_up_with_the_shared_action(path):
+    for job_id, job in load(path)["jobs"].items():
+        job_steps = job.get("steps", [])
+        assert not any("setup-python@" in s.get("uses", "") for s in job_steps), job_id
+        runs = " ".join(s.get("run", "") for s in job_steps)
+        if re.search(r"\b(make|python)\b|\.venv/", runs):
+            assert any(s.get("uses") == SETUP for s in job_steps), f"{job_id}: no {SETUP}"
+
+
+def setup_inputs(job: dict) -> dict | None:
+    """The ``with:`` of a job's setup step (``{}`` without one), None when it has none."""
+    step = next((s for s in job.get("steps", []) if s.get("uses") == SETUP), None)
+    return None if step is None else step.get("with", {})
+
+
+def test_jobs_install_only_what_they_run():
+    for path in WORKFLOWS:
+        for job_id, job in load(path)["jobs"].items():
+            runs = [s["run"] for s in job.get("steps", []) if "run" in s]
+            inputs = setup_inputs(job)
+            if runs == ["make lint"]:
+                assert inputs == {}, f"{path.name}:{job_id}: a lint job needs ruff only"
+            elif inputs is not None and inputs.get("extras") == "dev":
+                assert any(r.startswith("make ") for r in runs), f"{path.name}:{job_id}"
+            elif runs and inputs is not None:
+                # Stage jobs run mlcicd or a script: the library, maybe with an extra.
+                assert inputs.get("extras") in {"", "labs"} or inputs.get("packages"), job_id
+
+
+def test_the_setup_action_installs_with_make_venv_and_the_pinned_versions():
+    runs = [s["run"] for s in load(ROOT / ".github" / "actions" / "setup" / "action.yml")[
+        "runs"]["steps"] if "run" in s]
+    assert 'make venv EXTRAS="$EXTRAS"' in runs
+    assert "python -m pip install -c constraints.txt $PACKAGES" in runs
+
+
+#: What a make target does, in units of work that must not run twice for one event.
+MAKE_WORK = {
+    "lint": {"lint"},
+    "test": {"lint", "book", "tests", "book tests"},
+    "test-fast": {"tests"},
+    "coverage": {"tests"},
+    "test-book": {"book", "book tests"},
+    "book": {"book"},
+}
+
+
+def work_per_event(event: str, branch: str) -> list[tuple[str, str]]:
+    """(work, workflow:job) for every make target that a push or pull request starts."""
+    done = []
+    for path in WORKFLOWS:
+        on = triggers(load(path))
+        if event not in on:
+            continue
+        spec = on[event] or {}
+        if "branches" in spec and branch not in spec["branches"]:
+            continue
+        for job_id, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                for command in shell_commands(step.get("run", "")):
+                    if command[0] == "make":
+                        for target in command[1:]:
+                            for work in MAKE_WORK.get(target, ()):
+                                done.append((work, f"{path.name}:{job_id}"))
+    return done
+
+
+@pytest.mark.parametrize("event, branch", [("push", "main"), ("pull_request", "feature")])
+def test_no_lint_test_or_book_build_runs_twice_for_one_event(event, branch):
+    done = work_per_event(event, branch)
+    by_work = defaultdict(list)
+    for work, where in done:
+        by_work[work].append(where)
+    assert {work: where for work, where in by_work.items() if len(where) > 1} == {}
+    expected = {"lint", "tests", "book", "book tests"}
+    assert set(by_work) == expected, f"{event}: {sorted(by_work)} runs, {sorted(expected)} needed"
+
+
+def test_the_book_cache_is_keyed_and_stamped_by_the_makefile():
+    build = load(WORKFLOW_DIR / "book.yml")["jobs"]["build"]["steps"]
+    key_step = next(s for s in build if s.get("id") == "inputs")
+    assert key_step["run"] == 'make -s book-cache-key >> "$GITHUB_OUTPUT"'
+    cache = next(s for s in build if "actions/cache@" in s.get("uses", ""))
+    assert cache["with"]["path"].split() == ["_build/.jupyter_cache", "_build/.book-inputs-*"]
+    inputs = "${{ steps.inputs.outputs.inputs }}"
+    assert cache["with"]["restore-keys"] == f"book-{inputs}-"
+    assert cache["with"]["key"] == f"book-{inputs}-${{{{ steps.inputs.outputs.pages }}}}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -337,9 +451,12 @@ def test_retrain_with_a_missing_batch_is_bad_input(tmp_path):
     assert outputs == {}
 
 
-def test_ci_lints_and_tests_on_push_and_pull_request():
+def test_ci_lints_and_tests_every_pull_request():
     workflow = load(WORKFLOW_DIR / "ci.yml")
-    assert {"push", "pull_request"} <= set(triggers(workflow))
+    assert "pull_request" in triggers(workflow)
+    assert triggers(workflow)["pull_request"] is None  # every pull request, no filter
+    # After the merge the pipeline lints and tests the push to main (no second run).
+    assert "push" not in triggers(workflow)
     runs = [s["run"] for _, s in steps(workflow) if "run" in s]
     assert "make lint" in runs and "make coverage" in runs
     uploads = [s for _, s in steps(workflow) if "upload-artifact@" in s.get("uses", "")]
@@ -476,6 +593,9 @@ def shell_commands(script: str) -> list[list[str]]:
 def check_command(command: list[str]) -> None:
     while command and re.match(r"^[A-Za-z_]\w*=", command[0]):
         command = command[1:]  # leading VAR=value assignments
+    for i in reversed(range(len(command))):
+        if command[i] in REDIRECTIONS:
+            del command[i : i + 2]  # `>> "$GITHUB_OUTPUT"` is not an argument
     program, args = command[0], command[1:]
     name = program.rsplit("/", 1)[-1]
     if program == "make":
