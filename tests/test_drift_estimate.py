@@ -111,3 +111,51 @@ def test_labels_must_match_rows_and_classes():
         estimator.estimate([[0.2, 0.8]])
     with pytest.raises(InputError, match="alpha"):
         ConfidenceBasedEstimator(alpha=0.7)
+
+
+@pytest.fixture(scope="module")
+def forest_world():
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = reference_data(n=3000, seed=1)
+    model = RandomForestClassifier(n_estimators=50, min_samples_leaf=5, random_state=0)
+    model.fit(X, y)
+    X_ref, y_ref = reference_data(n=2000, seed=2)
+    reference = model.predict_proba(X_ref)
+    return model, ConfidenceBasedEstimator().fit(reference, y_ref, classes=model.classes_), \
+        reference
+
+
+@pytest.mark.parametrize("kind, label_free_sees_it", [("covariate", True), ("concept", False)])
+def test_label_free_signals_beat_delayed_labels_only_when_inputs_move(
+    forest_world, kind, label_free_sees_it
+):
+    from mlcicd.drift.estimate import first_alarms, monitoring_timeline
+    from mlcicd.drift.simulate import drift_stream
+
+    model, estimator, reference = forest_world
+    X, y = drift_stream(30 * 200, 5 * 200, kind=kind, mode="abrupt",
+                        level=1.0 if kind == "covariate" else 0.6, seed=3)
+    timeline = monitoring_timeline(model, estimator, reference, X, y, rows_per_day=200,
+                                   label_delay=10, min_accuracy=0.9)
+    assert timeline.loc[:4, "prediction_alarm"].sum() <= 1
+    first = first_alarms(timeline)
+    assert 15 <= first["labels"] <= 17  # drift on day 5, labels 10 days late
+    if label_free_sees_it:
+        assert first["prediction drift"] <= 6
+    else:
+        assert np.isnan(first["estimated accuracy"])
+        assert not first["prediction drift"] <= 15
+
+
+def test_timeline_arguments_are_checked(forest_world):
+    from mlcicd.drift.estimate import monitoring_timeline
+
+    model, estimator, reference = forest_world
+    X, y = reference_data(n=100, seed=0)
+    with pytest.raises(InputError, match="rows_per_day"):
+        monitoring_timeline(model, estimator, reference, X, y, rows_per_day=0,
+                            label_delay=1, min_accuracy=0.9)
+    with pytest.raises(InputError, match="label_delay"):
+        monitoring_timeline(model, estimator, reference, X, y, rows_per_day=10,
+                            label_delay=-1, min_accuracy=0.9)

@@ -37,6 +37,8 @@ __all__ = [
     "PerformanceEstimate",
     "PredictionDrift",
     "as_probabilities",
+    "first_alarms",
+    "monitoring_timeline",
     "prediction_drift",
 ]
 
@@ -245,3 +247,71 @@ def prediction_drift(reference: Any, current: Any, *, classes: Any = None) -> Pr
         reference_shares={n: float(np.mean(ref_class == n)) for n in names},
         current_shares={n: float(np.mean(cur_class == n)) for n in names},
     )
+
+
+def monitoring_timeline(model: Any, estimator: ConfidenceBasedEstimator, reference: Any,
+                        X: pd.DataFrame, y: Any, *, rows_per_day: int, label_delay: int,
+                        min_accuracy: float, alpha: float = 0.01) -> pd.DataFrame:
+    """Day by day, what each signal says about a stream, and on which day it is known.
+
+    The stream ``X, y`` is cut into days of ``rows_per_day`` rows. For each day:
+
+    * ``accuracy`` (the truth) becomes known ``label_delay`` days later
+      (``labels_known_on``); its alarm fires when the one-sided ``1 - alpha``
+      Clopper-Pearson upper bound of the day's accuracy is under ``min_accuracy``;
+    * ``estimate`` (:class:`ConfidenceBasedEstimator`) is known the same day; its alarm
+      fires when the upper end of its interval is under ``min_accuracy``;
+    * ``prediction_pvalue`` (:func:`prediction_drift` against ``reference``, the
+      reference period's ``predict_proba``) is known the same day; its alarm fires when
+      :meth:`PredictionDrift.drifted` at level ``alpha`` says so.
+
+    Each alarm is a test at a fixed level per day, so over ``D`` undrifted days expect
+    about ``D * alpha`` false alarms from the label and prediction-drift rules.
+    """
+    if isinstance(rows_per_day, bool) or not isinstance(rows_per_day, int) or rows_per_day < 1:
+        raise InputError(f"rows_per_day must be a positive integer, got {rows_per_day!r}")
+    if isinstance(label_delay, bool) or not isinstance(label_delay, int) or label_delay < 0:
+        raise InputError(f"label_delay must be a whole number of days >= 0, got {label_delay!r}")
+    truth = np.asarray(y)
+    if len(truth) != len(X) or len(X) < rows_per_day:
+        raise InputError("X and y must have one length, at least one day of rows")
+    classes = np.asarray(model.classes_)
+    rows = []
+    for day in range(len(X) // rows_per_day):
+        part = slice(day * rows_per_day, (day + 1) * rows_per_day)
+        proba = model.predict_proba(X.iloc[part])
+        right = int(np.sum(classes[proba.argmax(axis=1)] == truth[part]))
+        upper = 1.0 if right == rows_per_day else float(
+            stats.beta.ppf(1 - alpha, right + 1, rows_per_day - right))
+        estimate = estimator.estimate(proba)
+        drift = prediction_drift(reference, proba, classes=classes)
+        rows.append({
+            "day": day, "accuracy": right / rows_per_day, "labels_known_on": day + label_delay,
+            "label_alarm": upper < min_accuracy, "estimate": estimate.estimate,
+            "estimate_high": estimate.high, "estimate_alarm": estimate.below(min_accuracy),
+            "prediction_pvalue": min(drift.score_pvalue, drift.class_pvalue),
+            "prediction_alarm": drift.drifted(alpha),
+        })
+    return pd.DataFrame(rows).set_index("day")
+
+
+def first_alarms(timeline: pd.DataFrame, *, after: int = 0) -> dict[str, float]:
+    """The first day, at or after ``after``, on which each signal *knows* of a problem.
+
+    A label alarm about day ``d`` is known on ``labels_known_on``; the two label-free
+    signals on the day itself. NaN when a signal never fires.
+
+    >>> t = pd.DataFrame({"labels_known_on": [5, 6, 7], "label_alarm": [False, True, True],
+    ...                   "estimate_alarm": [False, False, False],
+    ...                   "prediction_alarm": [False, True, True]}, index=[0, 1, 2])
+    >>> first_alarms(t)
+    {'labels': 6.0, 'estimated accuracy': nan, 'prediction drift': 1.0}
+    """
+    late = timeline[timeline.index >= after]
+    known = {
+        "labels": late.loc[late["label_alarm"], "labels_known_on"],
+        "estimated accuracy": pd.Series(late.index[late["estimate_alarm"]], dtype=float),
+        "prediction drift": pd.Series(late.index[late["prediction_alarm"]], dtype=float),
+    }
+    return {name: float(days.min()) if len(days) else float("nan")
+            for name, days in known.items()}
