@@ -2,25 +2,51 @@
 
 A model artifact is a folder::
 
-    model-<sha12>.skops   the model, serialised with skops (never pickle); the name
-                          holds the first 12 hex digits of the file's SHA-256, so a new
-                          save never overwrites the file the current metadata points at
-    metrics.json          the model's metrics alone, for the quality gate
-    metadata.json         the commit point, written last and atomically: the model
-                          file's name, size and SHA-256, library versions, training
-                          config, data fingerprint, metrics, feature names and classes
+    model-<sha12>.skops     the model, serialised with skops (never pickle) and rewritten
+                            canonically (:mod:`mlcicd.canonical`): the same config, data
+                            and seed give the same bytes, hence the same SHA-256 and name
+    metrics-<sha12>.json    the model's metrics, named after the SHA-256 of its bytes
+    metrics.json            a plain copy of them, refreshed after each commit, for people
+                            and scripts; the library reads the file the metadata names
+    data-<sha12>.csv        the training data (optional, ``keep_data=True``): the
+                            monitor's drift reference follows the model it came with
+    deployment-<n>.json     a copy of every committed ``metadata.json``, by deployment
+                            number: the lineage a rollback goes back along
+    metadata.json           the single commit point, written last and atomically: names
+                            the model, metrics and data files it owns (with their
+                            SHA-256), library versions, config, data fingerprint, metrics,
+                            feature names, classes and lineage
+    .lock                   the writers' lock
 
-A crash at any point of :func:`save_model` leaves the previous artifact loadable and
-unchanged. :func:`load_model` checks the size and the SHA-256 of the model file before
-it reads a byte of it as a model, and loads it with skops against an explicit
-allow-list (:data:`ALLOWED_TYPES`): a file that was edited, truncated or that holds an
-unexpected type is refused with an :class:`~mlcicd.errors.ArtifactError`.
+Why it cannot lose a commit:
+
+* **One writer at a time.** :func:`save_model` (and :func:`commit_metadata`, which the
+  registry's promote and rollback use) hold an ``flock`` on ``.lock``; a second writer
+  waits up to :data:`~mlcicd.journal.LOCK_TIMEOUT` seconds, then fails with an
+  :class:`~mlcicd.errors.ArtifactError`. A killed writer's lock dies with it.
+* **Nothing named by a commit is ever half-written.** Every file is content-addressed
+  and written atomically *before* ``metadata.json`` names it, so after a crash at any
+  point the folder holds the previous commit or the new one, and the metrics a reader
+  finds through the metadata belong to the committed model. :func:`read_metrics` and
+  the gate (also when given ``DIR/metrics.json``) read them that way, never by the
+  fixed name, whose copy a crash right after the commit can leave one commit behind
+  (the next writer refreshes it).
+* **Pruning never removes what a reader may open.** Under the lock a writer deletes
+  temp files of dead writers and files no recent deployment names; the files of the
+  last :data:`KEEP_DEPLOYMENTS` deployments (so the model a rollback returns to, and
+  the one a slow reader has just read the name of) are kept. :func:`load_model`
+  re-reads the metadata when a commit happened between its two reads.
+
+:func:`load_model` checks the size and the SHA-256 of the model file before it reads a
+byte of it as a model, and loads it with skops against an explicit allow-list
+(:data:`ALLOWED_TYPES`): a file that was edited, truncated or that holds an unexpected
+type is refused with an :class:`~mlcicd.errors.ArtifactError`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import json
 import os
 import platform
 import re
@@ -37,25 +63,32 @@ import skops
 import skops.io as sio
 
 from mlcicd import __version__
+from mlcicd.artifact_store import commit
+from mlcicd.canonical import canonical_skops
 from mlcicd.errors import ArtifactError, InputError
-from mlcicd.io import atomic_write_bytes, read_json, write_json
+from mlcicd.io import json_safe, read_json
+from mlcicd.journal import LOCK_TIMEOUT
 
 __all__ = [
     "ALLOWED_TYPES",
+    "ACTIONS",
     "METADATA_FILE",
-    "METRICS_FILE",
     "METADATA_KEYS",
     "LoadedModel",
     "save_model",
     "load_model",
     "read_metadata",
     "read_metrics",
+    "read_training_data",
+    "lineage",
     "data_fingerprint",
     "library_versions",
 ]
 
 METADATA_FILE = "metadata.json"
-METRICS_FILE = "metrics.json"
+#: What a commit did, recorded in its lineage: a plain save, a promotion of a retrained
+#: or released model, a rollback to an earlier deployment.
+ACTIONS = ("save", "promote", "rollback")
 
 #: Keys every ``metadata.json`` carries.
 METADATA_KEYS = (
@@ -82,6 +115,10 @@ METADATA_KEYS = (
 ALLOWED_TYPES: tuple[str, ...] = ("numpy.dtype", "sklearn.tree._tree.Tree")
 
 _MODEL_FILE_RE = re.compile(r"^model-[0-9a-f]{12}\.skops$")
+_METRICS_FILE_RE = re.compile(r"^metrics-[0-9a-f]{12}\.json$")
+_DATA_FILE_RE = re.compile(r"^data-[0-9a-f]{12}\.csv$")
+#: How often :func:`load_model` re-reads the metadata when a commit raced its read.
+_LOAD_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -160,8 +197,7 @@ def data_fingerprint(df: pd.DataFrame) -> str:
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"data_fingerprint needs a pandas DataFrame, got {type(df).__name__}")
-    csv = df.to_csv(index=False, lineterminator="\n")
-    return hashlib.sha256(csv.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical_csv(df)).hexdigest()
 
 
 def save_model(
@@ -172,6 +208,10 @@ def save_model(
     metrics: Mapping[str, Any] | None = None,
     data: pd.DataFrame | str | None = None,
     extra: Mapping[str, Any] | None = None,
+    keep_data: bool = False,
+    action: str = "save",
+    expect_sha256: str | None = None,
+    timeout: float = LOCK_TIMEOUT,
 ) -> Path:
     """Save a fitted model and its provenance into ``directory``; return the model file.
 
@@ -187,53 +227,105 @@ def save_model(
         The training configuration: a mapping, or an object with ``to_dict()`` such as
         :class:`~mlcicd.training.TrainConfig`.
     metrics
-        Metrics to record in ``metadata.json`` and ``metrics.json``.
+        Metrics to record (in ``metadata.json`` and ``metrics-<sha12>.json``).
     data
         The training data (its :func:`data_fingerprint` is recorded) or a fingerprint.
     extra
         Free-form, JSON-friendly provenance (file names, notes).
+    keep_data
+        Store the training data (a DataFrame ``data``) in the artifact, so that what
+        the model learned from travels with it (:func:`read_training_data`).
+    action
+        How this commit is recorded in the lineage: ``"save"``, ``"promote"``.
+    expect_sha256
+        Commit only if the committed model still has this SHA-256 (see
+        :func:`mlcicd.artifact_store.commit`).
+    timeout
+        Seconds to wait for another writer of the folder before failing.
 
     Returns
     -------
     Path
         The content-addressed model file ``directory/model-<sha12>.skops``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}); y = [0, 0, 1, 1]
+    >>> folder = tempfile.mkdtemp()
+    >>> first = save_model(LogisticRegression().fit(X, y), folder, metrics={"accuracy": 1.0})
+    >>> again = save_model(LogisticRegression().fit(X, y), folder, metrics={"accuracy": 1.0})
+    >>> first == again  # same model, same bytes, same name
+    True
+    >>> read_metadata(folder)["deployment"], read_metrics(folder)
+    (2, {'accuracy': 1.0})
     """
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():
         raise ArtifactError(f"{folder}: exists and is not a folder")
+    if action not in ACTIONS:
+        raise InputError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    if keep_data and not isinstance(data, pd.DataFrame):
+        raise InputError("keep_data=True needs the training data as a DataFrame in data=")
     payload = _dumps_checked(model)
     digest = hashlib.sha256(payload).hexdigest()
-    model_path = folder / f"model-{digest[:12]}.skops"
-    metadata = {
-        "model_file": model_path.name,
+    metrics_dict = dict(metrics) if metrics is not None else {}
+    metrics_payload = _metrics_bytes(metrics_dict)
+    metrics_digest = hashlib.sha256(metrics_payload).hexdigest()
+    files = {
+        f"model-{digest[:12]}.skops": payload,
+        f"metrics-{metrics_digest[:12]}.json": metrics_payload,
+    }
+    fingerprint = _fingerprint_of(data)
+    data_file = None
+    if keep_data:
+        data_payload = _canonical_csv(data)
+        fingerprint = hashlib.sha256(data_payload).hexdigest()
+        data_file = f"data-{fingerprint[:12]}.csv"
+        files[data_file] = data_payload
+    fields = {
+        "model_file": f"model-{digest[:12]}.skops",
         "sha256": digest,
         "size_bytes": len(payload),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": _now(),
         "versions": library_versions(),
         "config": _config_dict(config),
-        "data_fingerprint": _fingerprint_of(data),
-        "metrics": dict(metrics) if metrics is not None else {},
+        "data_fingerprint": fingerprint,
+        "data_file": data_file,
+        "metrics": metrics_dict,
+        "metrics_file": f"metrics-{metrics_digest[:12]}.json",
+        "metrics_sha256": metrics_digest,
         "feature_names": _feature_names(model),
         "classes": _classes(model),
         "extra": dict(extra) if extra is not None else {},
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(model_path, payload)
-    metrics_path = folder / METRICS_FILE
-    previous_metrics = metrics_path.read_bytes() if metrics_path.is_file() else None
-    try:
-        write_json(metrics_path, metadata["metrics"])
-        write_json(folder / METADATA_FILE, metadata)
-    except BaseException:
-        # The commit did not happen: put the old metrics back beside the old metadata.
-        if previous_metrics is not None:
-            atomic_write_bytes(metrics_path, previous_metrics)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                metrics_path.unlink()
-        raise
-    _remove_stale_models(folder, keep=model_path.name)
-    return model_path
+
+    def build(current: dict[str, Any] | None, number: int) -> dict[str, Any]:
+        return {**fields, "lineage": lineage(action, current)}
+
+    commit(folder, files, build, expect_sha256=expect_sha256, timeout=timeout)
+    return folder / fields["model_file"]
+
+
+def lineage(action: str, current: Mapping[str, Any] | None, **more: Any) -> dict[str, Any]:
+    """The lineage entry of a new commit: what it did and which deployment it replaced."""
+    previous = None
+    if current is not None and isinstance(current.get("sha256"), str):
+        previous = {"deployment": current.get("deployment"), "sha256": current["sha256"]}
+    return {"action": action, "committed_at": _now(), "previous": previous, **more}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _metrics_bytes(metrics: Mapping[str, Any]) -> bytes:
+    return (json.dumps(json_safe(dict(metrics)), indent=2, sort_keys=True) + "\n").encode()
+
+
+def _canonical_csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def read_metadata(directory: str | os.PathLike[str]) -> dict[str, Any]:
@@ -262,8 +354,48 @@ def read_metadata(directory: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def read_metrics(directory: str | os.PathLike[str]) -> dict[str, Any]:
-    """The metrics of the committed artifact in ``directory`` (from ``metadata.json``)."""
-    return dict(read_metadata(directory).get("metrics") or {})
+    """The metrics of the committed artifact in ``directory``, read through its metadata.
+
+    The metrics file is the one ``metadata.json`` names, checked against the SHA-256 the
+    metadata records, so the metrics always belong to the committed model. (Artifacts
+    of the older layout, without a metrics file, give the metrics inside the metadata.)
+    """
+    folder = Path(directory)
+    metadata = read_metadata(folder)
+    name = metadata.get("metrics_file")
+    if name is None:
+        return dict(metadata.get("metrics") or {})
+    payload = _read_owned(folder, name, _METRICS_FILE_RE, metadata.get("metrics_sha256"))
+    return dict(json.loads(payload))
+
+
+def read_training_data(directory: str | os.PathLike[str]) -> pd.DataFrame | None:
+    """The training data stored with the committed model (``keep_data=True``), or None.
+
+    The bytes are checked against the recorded data fingerprint before parsing.
+    """
+    import io
+
+    folder = Path(directory)
+    metadata = read_metadata(folder)
+    name = metadata.get("data_file")
+    if name is None:
+        return None
+    payload = _read_owned(folder, name, _DATA_FILE_RE, metadata.get("data_fingerprint"))
+    return pd.read_csv(io.BytesIO(payload))
+
+
+def _read_owned(folder: Path, name: Any, pattern: re.Pattern[str], sha256: Any) -> bytes:
+    if not isinstance(name, str) or not pattern.match(name):
+        raise ArtifactError(f"{folder / METADATA_FILE}: invalid file name {name!r}")
+    path = folder / name
+    try:
+        payload = path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: file named by the metadata not found") from None
+    if hashlib.sha256(payload).hexdigest() != sha256:
+        raise ArtifactError(f"{path}: sha256 differs from the metadata (file was changed)")
+    return payload
 
 
 def load_model(directory: str | os.PathLike[str]) -> LoadedModel:
@@ -276,11 +408,19 @@ def load_model(directory: str | os.PathLike[str]) -> LoadedModel:
         when the model file's size or hash differs from the metadata (edited or
         truncated file), or when it holds a type outside the allow-list.
     """
-    metadata = read_metadata(directory)
-    model_path = Path(directory) / metadata["model_file"]
-    if not model_path.is_file():
-        raise ArtifactError(f"{model_path}: model file not found")
-    payload = model_path.read_bytes()
+    for _ in range(_LOAD_ATTEMPTS):
+        metadata = read_metadata(directory)
+        model_path = Path(directory) / metadata["model_file"]
+        try:
+            payload = model_path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            # A writer may have committed and pruned between our two reads: look again.
+            if read_metadata(directory)["sha256"] != metadata["sha256"]:
+                continue
+            raise ArtifactError(f"{model_path}: model file not found") from None
+        break
+    else:
+        raise ArtifactError(f"{directory}: the artifact kept changing while being read")
     expected = str(metadata["sha256"])
     actual = hashlib.sha256(payload).hexdigest()
     if len(payload) != metadata["size_bytes"]:
@@ -305,7 +445,8 @@ def load_model(directory: str | os.PathLike[str]) -> LoadedModel:
 
 def _dumps_checked(model: Any) -> bytes:
     try:
-        payload = sio.dumps(model)
+        # The canonical form makes the bytes (and the SHA-256) depend on the model alone.
+        payload = canonical_skops(sio.dumps(model))
     except Exception as exc:  # skops refuses objects it cannot represent
         raise ArtifactError(f"cannot serialise {type(model).__name__} with skops: {exc}") from None
     _check_types(payload, source=f"model {type(model).__name__}")
@@ -348,10 +489,3 @@ def _classes(model: Any) -> list[Any] | None:
     if classes is None:
         return None
     return [c.item() if isinstance(c, np.generic) else c for c in np.asarray(classes)]
-
-
-def _remove_stale_models(folder: Path, *, keep: str) -> None:
-    for path in folder.glob("model-*.skops"):
-        if path.name != keep:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()

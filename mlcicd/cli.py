@@ -22,7 +22,7 @@ from mlcicd.errors import CheckFailed, MlcicdError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 #: Modules under ``mlcicd.commands``, in the order their subcommands are listed.
-COMMAND_MODULES = ("data", "model", "release", "drift", "deploy", "labs", "github")
+COMMAND_MODULES = ("data", "model", "release", "drift", "registry", "deploy", "labs", "github")
 
 
 def build_parser() -> argparse.ArgumentParser:

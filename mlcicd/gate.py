@@ -258,7 +258,7 @@ def _as_thresholds(thresholds: Any) -> GateThresholds:
 def _as_metrics(metrics: Any, label: str) -> Mapping[str, Any]:
     if isinstance(metrics, str | os.PathLike):
         label = str(metrics)
-        metrics = read_json(metrics)
+        metrics = _read_metrics_file(Path(metrics))
     if not isinstance(metrics, Mapping):
         raise InputError(f"{label}: expected a mapping of metric names to numbers")
     nested = metrics.get("metrics")
@@ -266,6 +266,19 @@ def _as_metrics(metrics: Any, label: str) -> Mapping[str, Any]:
     if isinstance(nested, Mapping) and not any(m in metrics for m in GATED_METRICS):
         metrics = nested
     return _Labelled(metrics, label)
+
+
+def _read_metrics_file(path: Path) -> Any:
+    # An artifact's metrics that count are in the file its metadata names; its
+    # metrics.json is a convenience copy a crash can leave behind: read via metadata.
+    from mlcicd.artifacts import METADATA_FILE, read_metrics
+
+    if path.is_dir():
+        return read_metrics(path)
+    beside = path.parent / METADATA_FILE
+    if path.name == "metrics.json" and beside.is_file():
+        return read_metrics(path.parent)
+    return read_json(path)
 
 
 class _Labelled(dict):

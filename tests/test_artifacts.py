@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,12 +16,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+import mlcicd.artifact_store as artifact_store
 import mlcicd.artifacts as artifacts
 from mlcicd.artifacts import (
     ALLOWED_TYPES,
     METADATA_KEYS,
     data_fingerprint,
     load_model,
+    read_metadata,
     read_metrics,
     save_model,
 )
@@ -72,7 +75,7 @@ class AlwaysOne(ClassifierMixin, BaseEstimator):
 
 
 def _snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,13 @@ def test_artifact_layout_and_metadata(saved, forest, data):
     files = sorted(p.name for p in saved.iterdir())
     meta = json.loads((saved / "metadata.json").read_text())
     model_file = f"model-{meta['sha256'][:12]}.skops"
-    assert files == sorted(["metadata.json", "metrics.json", model_file])
+    metrics_file = f"metrics-{meta['metrics_sha256'][:12]}.json"
+    assert files == sorted([".lock", "metadata.json", metrics_file, model_file,
+                            "deployment-000001.json", "metrics.json"])
+    assert meta["metrics_file"] == metrics_file and meta["deployment"] == 1
+    assert (saved / "deployment-000001.json").read_bytes() == (
+        saved / "metadata.json").read_bytes()
+    assert (saved / "metrics.json").read_bytes() == (saved / metrics_file).read_bytes()
     assert set(METADATA_KEYS) <= set(meta)
     assert meta["model_file"] == model_file
     assert meta["size_bytes"] == (saved / model_file).stat().st_size
@@ -108,35 +117,35 @@ def test_artifact_layout_and_metadata(saved, forest, data):
     assert meta["feature_names"] == ["a", "b", "c", "d"]
     assert meta["classes"] == [0, 1]
     assert meta["config"] == {"model": "random_forest"}
-    assert json.loads((saved / "metrics.json").read_text()) == {"accuracy": 0.9}
+    assert json.loads((saved / metrics_file).read_text()) == {"accuracy": 0.9}
     assert read_metrics(saved) == {"accuracy": 0.9}
     assert load_model(saved).metadata["extra"] == {"note": "first"}
 
 
-def test_new_save_replaces_old_model_and_removes_stale_file(saved, other_forest, data):
+def test_new_save_replaces_old_model_and_keeps_the_previous_one(saved, other_forest, data):
     X, _ = data
     old_file = json.loads((saved / "metadata.json").read_text())["model_file"]
     new_path = save_model(other_forest, saved, metrics={"accuracy": 0.8})
     assert new_path.name != old_file
-    assert not (saved / old_file).exists()
-    assert sorted(p.name for p in saved.glob("model-*.skops")) == [new_path.name]
+    assert (saved / old_file).exists()  # a rollback, or a reader of the old metadata, needs it
+    assert read_metadata(saved)["lineage"]["previous"]["deployment"] == 1
     loaded = load_model(saved)
     np.testing.assert_array_equal(loaded.model.predict(X), other_forest.predict(X))
     assert read_metrics(saved) == {"accuracy": 0.8}
 
 
 def _fail_on_metadata(monkeypatch, name="metadata.json"):
-    real = artifacts.write_json
+    real = artifact_store.atomic_write_bytes
 
-    def flaky(path, obj):
-        if str(path).endswith(name):
+    def flaky(path, data):
+        if Path(path).name.startswith(name):
             raise OSError("disk full")
-        return real(path, obj)
+        return real(path, data)
 
-    monkeypatch.setattr(artifacts, "write_json", flaky)
+    monkeypatch.setattr(artifact_store, "atomic_write_bytes", flaky)
 
 
-@pytest.mark.parametrize("failing_file", ["metadata.json", "metrics.json"])
+@pytest.mark.parametrize("failing_file", ["metadata.json", "metrics-", "model-", "deployment-"])
 def test_crash_while_writing_metadata_keeps_previous_artifact(
     saved, other_forest, forest, data, monkeypatch, failing_file
 ):
@@ -152,6 +161,7 @@ def test_crash_while_writing_metadata_keeps_previous_artifact(
     after = _snapshot(saved)
     for name, content in before.items():
         assert after[name] == content
+    assert not list(saved.glob(".*.tmp"))
 
 
 def test_crash_while_writing_model_keeps_previous_artifact(saved, other_forest, monkeypatch):
@@ -160,7 +170,7 @@ def test_crash_while_writing_model_keeps_previous_artifact(saved, other_forest, 
     def broken(path, data):
         raise OSError("crash mid-write")
 
-    monkeypatch.setattr(artifacts, "atomic_write_bytes", broken)
+    monkeypatch.setattr(artifact_store, "atomic_write_bytes", broken)
     with pytest.raises(OSError):
         save_model(other_forest, saved)
     monkeypatch.undo()
@@ -173,7 +183,7 @@ def test_crash_during_first_save_leaves_no_loadable_artifact(tmp_path, forest, m
     with pytest.raises(OSError):
         save_model(forest, tmp_path / "new")
     monkeypatch.undo()
-    assert not (tmp_path / "new" / "metrics.json").exists()
+    assert not list((tmp_path / "new").glob("metrics*"))
     with pytest.raises(ArtifactError, match="metadata.json not found"):
         load_model(tmp_path / "new")
 

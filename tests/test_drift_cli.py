@@ -9,7 +9,8 @@ import pytest
 
 from mlcicd.artifacts import load_model, save_model
 from mlcicd.cli import main
-from mlcicd.drift import make_drifted, read_history
+from mlcicd.deploy.monitor import read_history
+from mlcicd.drift import make_drifted
 from mlcicd.training import TrainConfig, train
 
 

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-import mlcicd.artifacts as artifacts
+import mlcicd.artifact_store as artifact_store
 from mlcicd.artifacts import load_model, save_model
-from mlcicd.drift import Monitor, make_drifted, read_history
+from mlcicd.deploy.monitor import Monitor, read_history
+from mlcicd.drift import make_drifted
 from mlcicd.errors import ArtifactError, InputError
 from mlcicd.gate import GateThresholds
 from mlcicd.training import TrainConfig, train
@@ -89,19 +90,19 @@ def test_a_candidate_worse_than_production_is_rejected_even_if_it_passes_the_gat
         _labelled("covariate", 0.0, 400, seed=4)
     )
     assert decision.retrained and decision.outcome == "rejected"
-    assert "less accurate" in decision.reasons[-1]
+    assert "not shown non-inferior" in decision.reasons[-1]
     assert load_model(world["model_dir"]).metadata["sha256"] == world["sha"]
 
 
 def test_a_crash_during_promotion_leaves_the_old_model_loadable(world, monkeypatch):
-    real_write_json = artifacts.write_json
+    real_write = artifact_store.atomic_write_bytes
 
-    def crash_on_commit(path, obj):
-        if str(path).endswith(artifacts.METADATA_FILE):
+    def crash_on_commit(path, data):
+        if str(path).endswith("metadata.json"):
             raise OSError("disk full while writing metadata.json")
-        return real_write_json(path, obj)
+        return real_write(path, data)
 
-    monkeypatch.setattr(artifacts, "write_json", crash_on_commit)
+    monkeypatch.setattr(artifact_store, "atomic_write_bytes", crash_on_commit)
     batch = _labelled("covariate", 1.0, 400, seed=2)
     decision = _monitor(world).run(batch)
     assert decision.outcome == "failed" and not decision.promoted

@@ -26,7 +26,7 @@ from IPython.display import display
 from mlcicd.artifacts import save_model
 from mlcicd.deploy import CanaryPlan, CanaryRelease, ModelVersion, Router
 from mlcicd.drift import detect_drift, drift_stream, reference_data
-from mlcicd.drift.monitor import Monitor, read_history
+from mlcicd.deploy.monitor import Monitor, read_history
 from mlcicd.gate import GateThresholds, apply_gate
 from mlcicd.labs import checks, record
 from mlcicd.training import TrainConfig, train

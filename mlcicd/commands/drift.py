@@ -7,7 +7,7 @@ set drifted, 0 when not, 2 on bad input.
 
 ``mlcicd monitor --model DIR --reference R.csv --batch B.csv --train TRAIN.csv
 [--config C.yaml] [--thresholds GATE.yaml] [--min-accuracy 0.9] [--history H.jsonl]``
-runs one monitoring cycle (see :mod:`mlcicd.drift.monitor`) and prints the decision.
+runs one monitoring cycle (see :mod:`mlcicd.deploy.monitor`) and prints the decision.
 Exit code 0 whatever the decision; 2 on bad input.
 
 The library (pandas, scipy, scikit-learn) is imported inside the handlers, so that
@@ -113,7 +113,7 @@ def run_drift(args: argparse.Namespace) -> int:
 
 def run_monitor(args: argparse.Namespace) -> int:
     """``mlcicd monitor``: run one monitoring cycle and print the decision."""
-    from mlcicd.drift.monitor import Monitor
+    from mlcicd.deploy.monitor import Monitor
     from mlcicd.gate import GateThresholds
     from mlcicd.io import read_csv
     from mlcicd.training import TrainConfig

@@ -1,4 +1,4 @@
-"""Drift: simulate it, detect it, and act on it.
+"""Drift: simulate it and detect it.
 
 Simulation (:mod:`mlcicd.drift.simulate`)
     :func:`make_drifted`, :func:`drift_stream`, :func:`accuracy_under_drift`: the
@@ -9,8 +9,9 @@ Detection
     module: :class:`KolmogorovSmirnov` (:func:`ks_2samp_columns` for many columns at once),
     :class:`ChiSquared`, :class:`PopulationStabilityIndex`, :class:`Wasserstein`; and
     :func:`adjust_pvalues` for the multiple-testing correction.
-Monitoring (:mod:`mlcicd.drift.monitor`)
-    The cycle check drift -> check accuracy -> retrain -> gate -> promote, with a history.
+
+Acting on drift (retrain, gate, promote, roll back) is release machinery: the monitor
+lives in :mod:`mlcicd.deploy.monitor`, next to what it drives.
 """
 
 from mlcicd.drift.base import DriftTest, DriftTestResult
@@ -43,15 +44,6 @@ DRIFT_TESTS: dict[str, type[DriftTest]] = {
 }
 
 
-def __getattr__(name: str) -> object:
-    # The monitor pulls in training and artifacts: load it only when asked for.
-    if name in {"Monitor", "MonitorDecision", "read_history"}:
-        from mlcicd.drift import monitor
-
-        return getattr(monitor, name)
-    raise AttributeError(f"module 'mlcicd.drift' has no attribute {name!r}")
-
-
 __all__ = [
     "CORRECTIONS",
     "DESCRIPTIONS",
@@ -65,8 +57,6 @@ __all__ = [
     "FeatureDrift",
     "KSColumnsResult",
     "KolmogorovSmirnov",
-    "Monitor",
-    "MonitorDecision",
     "PopulationStabilityIndex",
     "Wasserstein",
     "accuracy_under_drift",
@@ -80,7 +70,6 @@ __all__ = [
     "make_drifted",
     "plot_accuracy_under_drift",
     "prior_shift",
-    "read_history",
     "reference_data",
     "stream_levels",
 ]
