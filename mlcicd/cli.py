@@ -1,7 +1,14 @@
 """The ``mlcicd`` command line: parse, call the library, map the outcome to an exit code.
 
 Exit codes: 0 success, 1 a check or gate failed, 2 bad usage or bad input. Errors are
-one line on stderr; ``--debug`` shows the traceback as well.
+one line on stderr, at most :data:`MAX_MESSAGE` characters (a long value in a message is
+cut); ``--debug`` shows the traceback as well. That holds for usage errors too: a
+mistyped option prints one line naming it, not argparse's usage block.
+
+Before a command changes anything it checks every path it reads and writes with
+:class:`mlcicd.paths.PathCheck`: an output that is one of the inputs or lies inside a
+model artifact is refused unless ``--force``. A model that raises while it predicts is
+bad input as well (exit 2, one line naming the artifact).
 
 Each group of subcommands lives in :mod:`mlcicd.commands` as a module with a
 ``register(subparsers)`` function; a subcommand's handler takes the parsed arguments
@@ -20,13 +27,37 @@ from mlcicd import __version__
 from mlcicd.errors import CheckFailed, MlcicdError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: Longest error line printed; longer messages are cut in the middle.
+MAX_MESSAGE = 400
 
 #: Modules under ``mlcicd.commands``, in the order their subcommands are listed.
 COMMAND_MODULES = ("data", "model", "release", "drift", "registry", "deploy", "labs", "github")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr (exit code 2).
+
+    Subcommand parsers inherit the class, so every level behaves the same.
+    """
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"mlcicd: error: {_one_line(f'{self.prog}: {message}')} "
+                              f"(see {self.prog} --help)\n")
+
+    def missing_action(self) -> int:
+        """Report a group called without its action (``mlcicd deploy``): one line, 2."""
+        usage = " ".join(self.format_usage().split())
+        actions = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+        what = "missing action"
+        if actions:
+            name = actions[0].metavar or "ACTION"
+            what = f"missing {name} (one of {', '.join(actions[0].choices)})"
+        print(f"mlcicd: error: {_one_line(f'{self.prog}: {what}; {usage}')}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="mlcicd",
         description="CI/CD for machine learning: validate, train, compare, gate, monitor, release.",
     )
@@ -41,10 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and usage errors: return, do not raise
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return parser.missing_action()
     try:
         return int(args.func(args) or EXIT_OK)
     except CheckFailed as exc:
@@ -52,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except (MlcicdError, OSError) as exc:
         _report(args, exc)
+        return EXIT_USAGE
+    except RecursionError as exc:  # a last guard: readers bound nesting themselves
+        _report(args, MlcicdError(f"input nested too deeply ({exc})"))
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("mlcicd: interrupted", file=sys.stderr)
@@ -64,7 +100,22 @@ def _report(args: argparse.Namespace, exc: BaseException) -> None:
     message = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename:
         message = f"{exc.filename}: {exc.strerror or message}"
-    print(f"mlcicd: error: {message}", file=sys.stderr)
+    print(f"mlcicd: error: {_one_line(message)}", file=sys.stderr)
+
+
+def _one_line(message: str) -> str:
+    """``message`` on one line of at most :data:`MAX_MESSAGE` characters.
+
+    >>> _one_line("a\\nb")
+    'a b'
+    >>> len(_one_line("x" * 10_000)) <= MAX_MESSAGE
+    True
+    """
+    flat = " ".join(message.split())
+    if len(flat) <= MAX_MESSAGE:
+        return flat
+    half = (MAX_MESSAGE - 5) // 2
+    return f"{flat[:half]} ... {flat[-half:]}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from sklearn.pipeline import Pipeline
 
 from mlcicd.errors import InputError
-from mlcicd.io import read_yaml, require_columns, require_finite_numeric
+from mlcicd.io import read_yaml, require_columns, require_finite_numeric, short_repr
 from mlcicd.metrics import classification_metrics, prediction_balance
 from mlcicd.preprocessing import preprocessing_steps
 
@@ -39,6 +39,10 @@ __all__ = [
     "evaluate",
     "split_xy",
     "model_features",
+    "predict_checked",
+    "require_known_labels",
+    "PARAM_LIMITS",
+    "MAX_CV_FOLDS",
 ]
 
 #: Model name -> estimator class. Only these names are accepted in a config.
@@ -53,6 +57,20 @@ _SCALED = frozenset({"logistic_regression"})
 
 _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {"logistic_regression": {"max_iter": 1000}}
 
+#: Largest value of the hyper-parameters that set how much work one fit does. A config
+#: beyond them is refused up front: ``n_estimators: 1000000000`` would otherwise run
+#: until killed. Generous for this project's data (hundreds of rows, tens of columns).
+PARAM_LIMITS: dict[str, int] = {
+    "n_estimators": 10_000,
+    "max_iter": 100_000,
+    "max_depth": 1_000,
+    "max_leaf_nodes": 1_000_000,
+}
+#: Most cross-validation folds (each one is a full fit).
+MAX_CV_FOLDS = 100
+#: Seeds are what numpy and scikit-learn accept everywhere: [0, 2**32).
+SEED_LIMIT = 2**32
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -64,13 +82,14 @@ class TrainConfig:
         One of :data:`MODELS`.
     params : dict
         Hyper-parameters of the model (names from its ``get_params()``); ``random_state``
-        is set from ``seed``.
+        is set from ``seed``. Those of :data:`PARAM_LIMITS` must be whole numbers from 1
+        to their limit.
     cv_folds : int
-        Stratified cross-validation folds, at least 2.
+        Stratified cross-validation folds, from 2 to :data:`MAX_CV_FOLDS`.
     test_size : float
         Share of the data held out for testing when no test set is given, in (0, 1).
     seed : int
-        Seeds the split, the folds and the model.
+        Seeds the split, the folds and the model; in [0, 2**32).
     target : str
         Name of the label column.
 
@@ -92,9 +111,10 @@ class TrainConfig:
     target: str = "target"
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
+        if not isinstance(self.model, str) or self.model not in MODELS:
             raise InputError(
-                f"config: unknown model {self.model!r}; valid models: {', '.join(sorted(MODELS))}"
+                f"config: unknown model {short_repr(self.model)}; "
+                f"valid models: {', '.join(sorted(MODELS))}"
             )
         if not isinstance(self.params, Mapping):
             raise InputError("config: 'params' must be a mapping of hyper-parameter names")
@@ -105,19 +125,25 @@ class TrainConfig:
                 raise InputError("config: set the model's random_state with 'seed', not params")
             if name not in valid:
                 raise InputError(
-                    f"config: unknown hyper-parameter {name!r} for model {self.model!r}; "
-                    f"valid: {', '.join(sorted(valid))}"
+                    f"config: unknown hyper-parameter {short_repr(name)} for model "
+                    f"{self.model!r}; valid: {', '.join(sorted(valid))}"
                 )
-        if not _is_int(self.cv_folds) or self.cv_folds < 2:
-            raise InputError(f"config: cv_folds must be an integer >= 2, got {self.cv_folds!r}")
+            _check_param_limit(name, self.params[name])
+        if not _is_int(self.cv_folds) or not 2 <= self.cv_folds <= MAX_CV_FOLDS:
+            raise InputError(f"config: cv_folds must be an integer >= 2 and <= {MAX_CV_FOLDS}, "
+                             f"got {short_repr(self.cv_folds)}")
         if not _is_number(self.test_size) or not 0 < self.test_size < 1:
             raise InputError(
-                f"config: test_size must be a number in (0, 1), got {self.test_size!r}"
+                f"config: test_size must be a number in (0, 1), got {short_repr(self.test_size)}"
             )
-        if not _is_int(self.seed):
-            raise InputError(f"config: seed must be an integer, got {self.seed!r}")
+        if not _is_int(self.seed) or not 0 <= self.seed < SEED_LIMIT:
+            raise InputError(
+                f"config: seed must be an integer in [0, 2**32), got {short_repr(self.seed)}"
+            )
         if not isinstance(self.target, str) or not self.target:
-            raise InputError(f"config: target must be a column name, got {self.target!r}")
+            raise InputError(
+                f"config: target must be a column name, got {short_repr(self.target)}"
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> TrainConfig:
@@ -297,18 +323,83 @@ def train(
 
 
 def evaluate(
-    model: Any, df: pd.DataFrame, target: str, *, source: str = "data"
+    model: Any, df: pd.DataFrame, target: str, *, source: str = "data", name: str = "the model"
 ) -> dict[str, float]:
     """Metrics of a fitted model on labelled data (with ROC AUC when it gives scores).
 
     The model's own feature columns are taken from ``df``, in the order it was fitted on.
+    Labels the model does not know, and a model that raises, are an :class:`InputError`
+    naming ``source`` or the model (``name``).
     """
     require_columns(df, [target], source=source)
     y = _labels(df, target, source=source)
+    require_known_labels(model, y, source=source, name=name)
     X = model_features(model, df.drop(columns=[target]), source=source)
-    predictions = model.predict(X)
-    scores = model.predict_proba(X) if hasattr(model, "predict_proba") else None
+    predictions, scores = predict_checked(model, X, name=name)
     return classification_metrics(y, predictions, scores)
+
+
+def predict_checked(model: Any, X: Any, *, name: str = "the model") -> tuple[Any, Any]:
+    """Predictions of ``model`` on ``X``, and its class scores when it gives them.
+
+    A model that got here passed every check on load (hash, allow-list), so when it
+    raises the model itself is at fault: its error becomes one :class:`InputError`
+    naming it, instead of a traceback from deep inside scikit-learn.
+    """
+    from sklearn.exceptions import NotFittedError
+
+    try:
+        predictions = np.asarray(model.predict(X))
+        scores = model.predict_proba(X) if hasattr(model, "predict_proba") else None
+    except NotFittedError:
+        raise InputError(f"{name}: the model is not fitted") from None
+    except Exception as exc:  # noqa: BLE001 - any failure of the model is reported as such
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise InputError(f"{name}: the model failed to predict ({type(exc).__name__}: "
+                         f"{short_repr(reason)[1:-1]})") from None
+    return predictions, scores
+
+
+def require_known_labels(model: Any, y: Any, *, source: str = "data",
+                         name: str = "the model") -> None:
+    """Raise an :class:`InputError` when ``y`` holds labels that are not classes of ``model``.
+
+    Labels of another kind (``"yes"``/``"no"`` for a model of 0/1) would otherwise give
+    meaningless metrics or an error from deep inside scikit-learn.
+
+    >>> from sklearn.dummy import DummyClassifier
+    >>> model = DummyClassifier().fit([[0], [1]], [0, 1])
+    >>> require_known_labels(model, [0, 1, 1])
+    >>> require_known_labels(model, ["no", "yes"], source="batch.csv")
+    Traceback (most recent call last):
+    ...
+    mlcicd.errors.InputError: batch.csv: label(s) 'no', 'yes' are not classes of the model \
+(it knows 0, 1)
+    """
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return
+    known = {_plain(c) for c in classes}
+    found = {_plain(v) for v in pd.unique(pd.Series(list(y)).dropna())}
+    unknown = sorted(found - known, key=str)
+    if unknown:
+        shown = ", ".join(short_repr(v) for v in unknown[:5]) + (" ..." if len(unknown) > 5
+                                                                 else "")
+        raise InputError(f"{source}: label(s) {shown} are not classes of {name} (it knows "
+                         f"{', '.join(short_repr(c) for c in sorted(known, key=str)[:10])})")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_param_limit(name: str, value: Any) -> None:
+    limit = PARAM_LIMITS.get(name)
+    if limit is None or value is None:  # max_depth=None means "no limit": sklearn's default
+        return
+    if not _is_int(value) or not 1 <= value <= limit:
+        raise InputError(f"config: {name} must be a whole number from 1 to {limit:,}, "
+                         f"got {short_repr(value)}")
 
 
 def _require_classes(y: pd.Series, *, needed: int, what: str) -> None:

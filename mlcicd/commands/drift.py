@@ -21,6 +21,9 @@ import argparse
 import json
 from pathlib import Path
 
+from mlcicd.commands import options
+from mlcicd.paths import PathCheck
+
 EXIT_OK, EXIT_DRIFT = 0, 1
 #: The multiple-testing corrections, as in :data:`mlcicd.drift.correction.CORRECTIONS`.
 CORRECTIONS = ("bh", "bonferroni", "none")
@@ -67,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p_monitor.add_argument("--alpha", type=float, default=0.05, help="drift significance level")
     p_monitor.add_argument("--correction", choices=CORRECTIONS, default="bh")
     p_monitor.add_argument("--format", choices=("text", "json"), default="text")
+    options.add_force(p_monitor)
     p_monitor.set_defaults(func=run_monitor)
 
 
@@ -89,6 +93,8 @@ def run_drift(args: argparse.Namespace) -> int:
     from mlcicd.drift.detect import detect_drift
     from mlcicd.io import read_csv
 
+    PathCheck().read_file("--reference", args.reference).read_file(
+        "--current", args.current).check()
     reference = read_csv(args.reference)
     current = read_csv(args.current)
     exclude = [name.strip() for item in args.exclude for name in item.split(",") if name.strip()]
@@ -118,6 +124,11 @@ def run_monitor(args: argparse.Namespace) -> int:
     from mlcicd.io import read_csv
     from mlcicd.training import TrainConfig
 
+    # The model folder is replaced on a promotion, so every other path is checked first.
+    PathCheck(force=args.force).read_folder("--model", args.model).read_file(
+        "--reference", args.reference).read_file("--batch", args.batch).read_file(
+        "--train", args.train).read_file("--config", args.config).read_file(
+        "--thresholds", args.thresholds).write_file("--history", args.history).check()
     config = TrainConfig.from_yaml(args.config) if args.config else TrainConfig()
     thresholds = GateThresholds.from_yaml(args.thresholds) if args.thresholds else None
     reference = read_csv(args.reference)

@@ -5,7 +5,8 @@ trains, prints the metrics and saves the artifact (see :mod:`mlcicd.artifacts`);
 artifact is written only after training succeeded, so a failure leaves ``DIR`` as it was.
 
 ``mlcicd evaluate --model DIR --data TEST.csv [--out metrics.json] [--format table|json]``
-loads a verified artifact and measures it on labelled data.
+loads a verified artifact and measures it on labelled data. ``--out`` may replace an
+earlier report, but not one of the inputs nor a file inside an artifact (``--force``).
 
 The library (pandas, scikit-learn, skops) is imported inside the handlers, so that
 building the parser stays fast.
@@ -18,7 +19,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from mlcicd.errors import InputError
+from mlcicd.commands import options
+from mlcicd.paths import PathCheck
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p_eval.add_argument("--out", type=Path, help="also write the metrics to this JSON file")
     p_eval.add_argument("--format", choices=("table", "json"), default="table")
+    options.add_force(p_eval)
     p_eval.set_defaults(func=run_evaluate)
 
 
@@ -57,9 +60,9 @@ def run_train(args: argparse.Namespace) -> int:
     from mlcicd.io import read_csv
     from mlcicd.training import TrainConfig, split_xy, train
 
+    PathCheck().read_file("--config", args.config).read_file("--train", args.train).read_file(
+        "--test", args.test).write_folder("--out", args.out).check()
     config = TrainConfig.from_yaml(args.config) if args.config else TrainConfig()
-    if args.out.exists() and not args.out.is_dir():
-        raise InputError(f"{args.out}: exists and is not a folder")
     train_df = read_csv(args.train, required_columns=[config.target])
     test_df = read_csv(args.test, required_columns=[config.target]) if args.test else None
     # Checked here too, so that an error names the file rather than "training data".
@@ -96,10 +99,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from mlcicd.io import read_csv, write_json
     from mlcicd.training import evaluate
 
+    PathCheck(force=args.force).read_folder("--model", args.model).read_file(
+        "--data", args.data).write_file("--out", args.out).check()
     loaded = load_model(args.model)
     target = args.target or (loaded.metadata.get("config") or {}).get("target") or "target"
     df = read_csv(args.data, required_columns=[target])
-    metrics = evaluate(loaded.model, df, target, source=str(args.data))
+    metrics = evaluate(loaded.model, df, target, source=str(args.data),
+                       name=f"model {args.model}")
     if args.out:
         write_json(args.out, metrics)
     if args.format == "json":

@@ -35,6 +35,7 @@ identifiers yourself.
 from __future__ import annotations
 
 import math
+import sys
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -177,7 +178,7 @@ def _range_rules(numbers: np.ndarray, margin: float, whole: bool) -> dict[str, A
         lower = max(lower, 0.0)
     if high <= 0:
         upper = min(upper, 0.0)
-    if whole:
+    if whole and max(abs(lower), abs(upper)) < 2**53:
         return {"min": int(math.floor(lower)), "max": int(math.ceil(upper))}
     return {"min": _round(lower, up=False), "max": _round(upper, up=True)}
 
@@ -194,11 +195,23 @@ def _stat_rules(numbers: np.ndarray, mean_tolerance: float, std_factor: float) -
 
 
 def _round(value: float, *, up: bool) -> float:
-    """Round to :data:`_DIGITS` significant digits, away from the data (outwards)."""
-    if value == 0 or not math.isfinite(value):
+    """Round to :data:`_DIGITS` significant digits, away from the data (outwards).
+
+    A bound never becomes infinite: data near the float limits (``1e308``) would
+    overflow the margin, and a schema with ``.inf`` bounds checks nothing. Such a bound
+    is clamped to the largest float instead.
+
+    >>> _round(1.7e308, up=True) == sys.float_info.max
+    True
+    """
+    if value == 0 or math.isnan(value):
         return float(value)
+    if math.isinf(value):
+        return math.copysign(sys.float_info.max, value)
     exponent = math.floor(math.log10(abs(value))) - _DIGITS + 1
     quantum = Decimal(1).scaleb(exponent)
     rounded = Decimal(value).quantize(quantum, rounding=ROUND_CEILING if up else ROUND_FLOOR)
     result = float(rounded)
+    if math.isinf(result):
+        return math.copysign(sys.float_info.max, result)
     return int(result) if result.is_integer() and abs(result) < 2**53 else result

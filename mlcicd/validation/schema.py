@@ -9,6 +9,7 @@ the key, because a misspelt rule that is silently ignored is a check that never 
 
 from __future__ import annotations
 
+import collections
 import difflib
 import math
 import os
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from mlcicd.errors import InputError
-from mlcicd.io import atomic_write_text
+from mlcicd.io import atomic_write_text, load_yaml_text
 
 __all__ = ["DTYPES", "ColumnSchema", "Schema"]
 
@@ -224,7 +225,9 @@ class Schema:
             if not isinstance(column, ColumnSchema):
                 raise InputError(f"schema: columns must be ColumnSchema objects, got {column!r}")
         names = [c.name for c in self.columns]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        # Counted in one pass: a schema may have tens of thousands of columns.
+        counts = collections.Counter(names)
+        repeated = sorted(n for n, k in counts.items() if k > 1)
         if repeated:
             raise InputError(f"schema: column(s) listed twice: {', '.join(map(repr, repeated))}")
         for key in ("min_rows", "max_rows", "max_duplicate_rows"):
@@ -309,13 +312,7 @@ class Schema:
     @classmethod
     def from_yaml_text(cls, text: str, *, source: str = "schema") -> Schema:
         """Parse a schema from YAML text; errors are prefixed with ``source``."""
-        try:
-            spec = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or type(exc).__name__
-            raise InputError(f"{source}: not valid YAML{where} ({problem})") from None
+        spec = load_yaml_text(text, source=source)
         if spec is None:
             raise InputError(f"{source}: the schema file is empty")
         try:
