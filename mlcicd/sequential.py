@@ -208,14 +208,16 @@ def _normal_bound(estimate: float, variance_at: Callable[[float], float], alpha:
                   rho: float, side: int) -> float:
     # Fixed point of theta = estimate +- b(I(theta)) / I(theta); the variance moves
     # slowly with theta, so a few steps suffice (the outer of the last two is kept).
+    variance = variance_at(estimate)
     theta = estimate
     for _ in range(8):
-        info = 1 / variance_at(theta)
-        new = estimate + side * _scalar_boundary(info, alpha, rho) / info
-        done = abs(new - theta) < 1e-7
+        new = estimate + side * _scalar_boundary(1 / variance, alpha, rho) * variance
+        new_variance = variance_at(new)
+        done = new_variance == variance or abs(new - theta) < 1e-6
         theta = new if done else (max(new, theta) if side > 0 else min(new, theta))
         if done:
             break
+        variance = max(new_variance, variance_at(theta))
     return float(min(max(theta, -1.0), 1.0))
 
 
@@ -476,10 +478,16 @@ class NonInferiorityRule:
         """``"promote"``, ``"abort"`` or ``"wait"`` for the interval read now."""
         if interval.n == 0 or not np.isfinite(interval.estimate):
             return "wait"
-        worse = interval.upper(self.alpha) < 0.0
-        close_enough = interval.lower(self.beta) > -2 * self.margin
+        return self.verdict(interval.estimate, interval.lower(self.beta),
+                            interval.upper(self.alpha))
+
+    def verdict(self, estimate: float, lower: float, upper: float) -> str:
+        """:meth:`decide` from the estimate, the lower bound at ``beta`` and the upper
+        bound at ``alpha`` (for callers that already computed them)."""
+        worse = upper < 0.0
+        close_enough = lower > -2 * self.margin
         if worse and close_enough:
-            return "promote" if interval.estimate >= -self.margin else "abort"
+            return "promote" if estimate >= -self.margin else "abort"
         if worse:
             return "abort"
         return "promote" if close_enough else "wait"

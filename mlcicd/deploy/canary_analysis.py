@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -142,7 +143,7 @@ class CanaryPlan:
             raise InputError(f"paired must be True or False, got {self.paired!r}")
         self.rule  # noqa: B018 - validates margin, alpha and beta with the rule's messages
 
-    @property
+    @cached_property
     def rule(self) -> NonInferiorityRule:
         """The accuracy rule: margin ``max_accuracy_drop``, error rates ``alpha``, ``beta``."""
         if not _is_number(self.max_accuracy_drop):
@@ -151,7 +152,7 @@ class CanaryPlan:
             raise InputError(f"max_accuracy_drop must be in (0, 1), got {self.max_accuracy_drop}")
         return NonInferiorityRule(self.max_accuracy_drop, self.alpha, self.beta)
 
-    @property
+    @cached_property
     def rho(self) -> float:
         """Mixture precision tuned so the bounds are tightest near a decision.
 
@@ -204,13 +205,24 @@ class CanaryEvidence:
         self.step_requests = 0
         self.step_latencies_s.clear()
 
-    def interval(self, plan: CanaryPlan) -> SequentialInterval:
-        """Confidence sequence of canary-minus-stable accuracy (two-sided at ``alpha``)."""
+    def interval(self, plan: CanaryPlan, alpha: float | None = None) -> SequentialInterval:
+        """Confidence sequence of canary-minus-stable accuracy (two-sided at ``alpha``,
+        default ``plan.alpha``)."""
+        alpha = plan.alpha if alpha is None else alpha
         if plan.paired:
             return paired_difference_cs(self.canary_only, self.stable_only, self.pairs,
-                                        alpha=plan.alpha, rho=plan.rho)
+                                        alpha=alpha, rho=plan.rho)
         return difference_cs(self.canary_correct, self.canary_labelled, self.stable_correct,
-                             self.stable_labelled, alpha=plan.alpha, rho=plan.rho)
+                             self.stable_labelled, alpha=alpha, rho=plan.rho)
+
+    def bounds(self, plan: CanaryPlan) -> tuple[float, float, float]:
+        """Estimate, lower bound at ``beta`` and upper bound at ``alpha`` (one-sided)."""
+        if plan.alpha == plan.beta and plan.alpha < 0.25:
+            # A two-sided sequence at 2 alpha is the two one-sided ones at alpha: one call.
+            both = self.interval(plan, 2 * plan.alpha)
+            return both.estimate, both.low, both.high
+        interval = self.interval(plan)
+        return interval.estimate, interval.lower(plan.beta), interval.upper(plan.alpha)
 
     def labelled(self, plan: CanaryPlan) -> int:
         """Evidence that counts against ``min_labels``: pairs, or the smaller arm."""
@@ -290,12 +302,10 @@ def _judge_accuracy(plan: CanaryPlan, evidence: CanaryEvidence,
         what = "labelled pairs" if plan.paired else "labelled requests in the smaller arm"
         m["difference"] = m["difference_low"] = m["difference_high"] = math.nan
         return "wait", f"{n}/{plan.min_labels} {what}"
-    interval = evidence.interval(plan)
-    rule = plan.rule
-    low, high = interval.lower(plan.beta), interval.upper(plan.alpha)
-    m["difference"], m["difference_low"], m["difference_high"] = interval.estimate, low, high
-    verdict = rule.decide(interval)
-    text = (f"accuracy difference {interval.estimate:+.3f} (one-sided bounds {low:+.3f}, "
+    estimate, low, high = evidence.bounds(plan)
+    m["difference"], m["difference_low"], m["difference_high"] = estimate, low, high
+    verdict = plan.rule.verdict(estimate, low, high)
+    text = (f"accuracy difference {estimate:+.3f} (one-sided bounds {low:+.3f}, "
             f"{high:+.3f}) on {n} {'pairs' if plan.paired else 'labels per arm at least'}")
     if verdict == "abort":
         return verdict, f"{text}: worse than stable for sure"
