@@ -32,6 +32,7 @@ from mlcicd.drift import (
     reference_data,
 )
 from mlcicd.labs import checks, record
+from mlcicd.labs.ranges import check_lab_parameters
 
 # %% [markdown]
 # ## Parameters
@@ -46,6 +47,13 @@ drift_level = 0.3  # covariate drift level of the detection part
 n_noise_features = 8  # extra features that never drift
 alpha = 0.05  # significance level of the drift tests
 n_repeats = 40  # drift-free samples used to count false alarms
+
+# %% [markdown]
+# Every parameter has a legal range (`labs/params.yaml`); this cell stops the lab with
+# one sentence if a value is outside it.
+
+# %%
+check_lab_parameters("01_data_drift", globals())
 
 # %% [markdown]
 # ## Step 1: the reference world and its model
@@ -102,17 +110,28 @@ ax.legend()
 ax.set_title("Accuracy of the same model as the world drifts")
 plt.show()
 
+low, high = curves.index[0], curves.index[-1]
 for kind in ("covariate", "concept"):
-    record(f"accuracy_drop_{kind}", curves[kind].iloc[0] - curves[kind].iloc[-1])
+    drop = curves[kind].iloc[0] - curves[kind].iloc[-1]
+    record(f"accuracy_drop_{kind}", drop)
+    below = curves.index[curves[kind] < min_accuracy]
+    where = (f"it first falls below {min_accuracy} at level {below[0]:g}" if len(below)
+             else f"it never falls below {min_accuracy} on these levels")
+    print(f"{kind} drift: accuracy {curves[kind].iloc[0]:.3f} at level {low:g}, "
+          f"{curves[kind].iloc[-1]:.3f} at level {high:g}; {where}.")
+X_turned, y_turned = make_drifted("concept", high, n_test, seed + 2)
+flipped = float(np.mean(labelling_rule(X_turned) != y_turned))
+print(f"at concept level {high:g}, {flipped:.0%} of the labels differ from the old rule.")
 
 # %% [markdown]
-# Read the curves honestly:
+# Read the curves with the numbers printed under them:
 #
 # - **Covariate drift** under an unchanged rule hurts little while the points stay where
 #   the model has seen data: the rule it learnt is still right there. It hurts more when
 #   the points move into regions the model never saw, where a tree can only guess.
-# - **Concept drift** changes the answer itself: at level 1, half of the labels have
-#   flipped and the model, unchanged, is no better than a coin.
+# - **Concept drift** changes the answer itself: the printed share of labels that differ
+#   from the old rule is the share of answers the unchanged model gets wrong on top of its
+#   usual errors; when half of them differ, the model is no better than a coin.
 #
 # The lesson: watch both the inputs and the model's quality, and retrain when either
 # moves.
@@ -156,8 +175,9 @@ plt.show()
 #
 # 1. cut `bins` bins at the reference's quantiles (inner edges:
 #    `np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1])`);
-# 2. compute each sample's share of points per bin (`np.searchsorted` then
-#    `np.bincount`), giving an empty bin a share of `1e-4`;
+# 2. compute each sample's share of points per bin
+#    (`np.searchsorted(edges, values, side="right")`, so a value on an edge goes to the
+#    bin above it, then `np.bincount`), giving an empty bin a share of `1e-4`;
 # 3. return the sum over bins of `(current - reference) * ln(current / reference)`.
 
 # %% tags=["solution"]
@@ -180,11 +200,16 @@ checks.check_psi(psi)
 # %% [markdown]
 # ## Step 4: many features, many false alarms
 #
-# Each KS test has a 5 % chance of a false alarm when nothing moved. With ten features,
-# the chance that *at least one* fires is about 40 %. Count it: `n_repeats` current
-# samples drawn from the reference world itself, tested with and without a correction.
+# Each KS test has a chance `alpha` of a false alarm when nothing moved. With many
+# features, the chance that *at least one* fires is much larger: for `m` independent
+# tests it is `1 - (1 - alpha)^m`. Count it: `n_repeats` current samples drawn from the
+# reference world itself, tested with and without a correction.
 
 # %%
+n_features = reference.shape[1]
+expected = 1 - (1 - alpha) ** n_features
+print(f"{n_features} features at alpha {alpha}: if the tests were independent, at least one "
+      f"would fire by chance {expected:.0%} of the time.")
 false_alarms = {"none": 0, "bonferroni": 0, "bh": 0}
 for repeat in range(n_repeats):
     sample_seed = 1000 + seed + repeat
@@ -197,13 +222,16 @@ rates = pd.Series({k: v / n_repeats for k, v in false_alarms.items()}, name="fal
 display(rates.to_frame())
 record("false_alarm_rate_uncorrected", rates["none"])
 record("false_alarm_rate_bonferroni", rates["bonferroni"])
+print(f"measured over {n_repeats} drift-free samples: {rates['none']:.0%} raised at least one "
+      f"alarm without a correction, {rates['bonferroni']:.0%} with Bonferroni, "
+      f"{rates['bh']:.0%} with Benjamini-Hochberg.")
 
 # %% [markdown]
 # ## Exercise 3: the Bonferroni correction
 #
 # Write `drifted_features(pvalues, alpha)`: given `{feature: p-value}`, return the
 # features still significant after the Bonferroni correction, that is with
-# `p * (number of features) < alpha`.
+# `p * (number of features) < alpha` (strictly below). No feature: nothing to flag.
 
 # %% tags=["solution"]
 def drifted_features(pvalues: dict, alpha: float) -> list:
@@ -218,15 +246,20 @@ checks.check_bonferroni(drifted_features)
 # %% [markdown]
 # ## Step 5: what input monitoring cannot see
 #
-# Concept drift leaves the inputs exactly as they were: only the rule changed. The
-# detector has nothing to see, yet the model's accuracy collapsed in Step 2.
+# Concept drift leaves the inputs exactly as they were: only the rule changed. Any alarm
+# the detector raises here is a false one (it fires with the small chance the correction
+# allows), while the model's accuracy falls as Step 2 showed.
 
 # %%
 X_concept, y_concept = make_drifted("concept", 1.0, n_test // 2, seed + 5)
 blind = detect_drift(reference, with_noise(X_concept, seed + 5), alpha=alpha,
                      correction="bonferroni")
 print(blind.summary())
-print(f"accuracy on these points: {model.score(X_concept, y_concept):.3f}")
+concept_accuracy = model.score(X_concept, y_concept)
+seen = "raised a (false) alarm" if blind.drifted else "saw nothing"
+print(f"the input detector {seen}; the model's accuracy on these points is "
+      f"{concept_accuracy:.3f}, against {model.score(X_check, y_check):.3f} before the "
+      "rule turned.")
 record("concept_drift_detected_from_inputs", blind.drifted)
 
 # %% [markdown]

@@ -28,7 +28,8 @@ from mlcicd.datasets import (
     people_schema,
 )
 from mlcicd.labs import checks, record
-from mlcicd.labs.testrun import lab_fixtures, run_tests
+from mlcicd.labs.ranges import check_lab_parameters
+from mlcicd.labs.testrun import lab_fixtures, module_source_for, run_tests
 from mlcicd.metrics import prediction_balance
 from mlcicd.training import evaluate, split_xy
 from mlcicd.validation import ColumnSchema, Schema, validate
@@ -45,6 +46,13 @@ seed = 0  # seeds the synthetic data and the models
 n_rows = 200  # rows of the people data (at least 50)
 min_accuracy = 0.9  # the performance tests' minimum accuracy
 n_estimators = 50  # trees of the random forest under test
+
+# %% [markdown]
+# Every parameter has a legal range (`labs/params.yaml`); this cell stops the lab with
+# one sentence if a value is outside it.
+
+# %%
+check_lab_parameters("02_testing_ml", globals())
 
 # %% [markdown]
 # ## Step 1: look at the dirty data
@@ -102,11 +110,20 @@ report = validate(dirty, people_schema())
 print(report.summary())
 display(report.to_frame())
 record("validation_failures", len(report.failures))
+statistical = sorted({f"{f.check} of {f.column}" for f in report.failures
+                      if f.check in ("mean", "std")})
+if statistical:
+    print(f"statistical failures on these {n_rows} rows: {', '.join(statistical)}.")
+else:
+    print(f"no statistical failure on these {n_rows} rows: the bad values are too few to "
+          "move a column's mean or spread out of bounds; only the row rules catch them.")
 
 # %% [markdown]
-# Notice the statistical failures: two scores typed as percentages (85.0) are enough
-# to push the mean score and its spread out of bounds. A range rule finds the rows; a
-# statistical rule tells you the column as a whole no longer looks like itself.
+# Look for the statistical failures (the mean or spread of a column out of bounds): in a
+# small table, two scores typed as percentages (85.0) are enough to push the mean score
+# and its spread out of bounds; in a large one they are diluted, and only the range rule
+# catches them. A range rule finds the rows; a statistical rule tells you the column as a
+# whole no longer looks like itself.
 #
 # ## Exercise 2: repair the data
 #
@@ -239,22 +256,30 @@ checks.check_integration_tests(
 # ## Step 5: run your tests with pytest
 #
 # In CI these tests live in a file under `tests/` and pytest runs them. `run_tests`
-# does exactly that: it writes your four functions into a temporary test module, next
-# to a `conftest.py` whose fixtures build the same model and data, and runs
-# `python -m pytest` on it in a fresh process.
+# does exactly that: it writes your four functions into a temporary test module, with
+# every import, helper function and constant they use from this notebook, next to a
+# `conftest.py` whose fixtures build the same model and data, and runs `python -m pytest`
+# on it in a fresh process. Here is the file it writes:
 
 # %%
-run = run_tests(
+my_tests = [
     test_accuracy_is_at_least_the_minimum,
     test_predictions_are_not_degenerate,
     test_pipeline_trains_on_data_with_gaps,
     test_training_is_reproducible,
-    context={"seed": seed, "n_estimators": n_estimators},
-    constants={"MIN_ACCURACY": MIN_ACCURACY},
-)
+]
+print(module_source_for(*my_tests))
+
+# %%
+run = run_tests(*my_tests, context={"seed": seed, "n_estimators": n_estimators})
 print(run)
 display(run.to_frame())
 record("tests_passed", run.n_passed)
+if metrics["accuracy"] < MIN_ACCURACY:
+    print(f"the model's accuracy {metrics['accuracy']:.3f} is below MIN_ACCURACY = "
+          f"{MIN_ACCURACY}: the accuracy test fails, as it should; it blocks this model.")
+elif run.passed:
+    print("every test passed: this model and pipeline may go on to the next stage.")
 
 # %% [markdown]
 # ## Wrap-up

@@ -27,6 +27,7 @@ from mlcicd.compare import compare_models
 from mlcicd.datasets import load_breast_cancer_frame, split_frame
 from mlcicd.gate import GateThresholds, apply_gate
 from mlcicd.labs import checks, record
+from mlcicd.labs.ranges import check_lab_parameters
 from mlcicd.stats import BootstrapResult
 from mlcicd.training import TrainConfig, train
 
@@ -44,6 +45,13 @@ max_regression = 0.01  # largest drop allowed on any metric, 0.01 is 1 point
 min_accuracy = 0.9  # gate: lowest acceptable accuracy
 min_recall = 0.9  # gate: lowest acceptable recall
 n_resamples = 1000  # bootstrap resamples of the accuracy difference
+
+# %% [markdown]
+# Every parameter has a legal range (`labs/params.yaml`); this cell stops the lab with
+# one sentence if a value is outside it.
+
+# %%
+check_lab_parameters("03_pr_model_check", globals())
 
 # %% [markdown]
 # ## Step 1: train and save both models
@@ -118,8 +126,8 @@ checks.check_regressed_metrics(regressed_metrics)
 # %% [markdown]
 # ## Step 3: is the difference real?
 #
-# A test set of a hundred or so rows is small: a model that is right on two more rows
-# gains more than a point of accuracy by luck. Two tools, both *paired* (the two models
+# A test set of a few hundred rows is small: a model that is right on two more rows
+# gains a visible share of accuracy by luck (the first line below says how much here). Two tools, both *paired* (the two models
 # are judged on the same rows):
 #
 # - a **bootstrap interval** of the accuracy difference: resample the test rows many
@@ -128,6 +136,8 @@ checks.check_regressed_metrics(regressed_metrics)
 
 # %%
 ci = report.accuracy_ci
+print(f"on these {len(test_df)} test rows, two more right answers are worth "
+      f"{2 / len(test_df):.1%} of accuracy.")
 print(f"accuracy change {ci.estimate:+.4f}, 95% interval [{ci.low:+.4f}, {ci.high:+.4f}]")
 print(report.mcnemar.interpret(names=("the baseline", "the candidate")))
 record("ci_low", ci.low)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
+from mlcicd.commands import options
 from mlcicd.errors import CheckFailed, InputError
+from mlcicd.paths import PathCheck
 
 DEFAULT_MATRIX = "labs/params.yaml"
 
@@ -31,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--jobs", type=_positive_int, default=1, help="worker processes")
     run.add_argument("--out", default="_build/labs", help="folder for notebooks and metrics")
     run.add_argument("--smoke", action="store_true", help="only the matrix's smoke subset")
+    run.add_argument("--random", type=_positive_int, metavar="N",
+                     help="instead of the named sets, N random legal sets from the ranges")
+    run.add_argument("--seed", type=int, default=0, help="seed of the --random draw")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(func=_run)
 
@@ -39,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     student.add_argument("--solutions", default="labs/solutions", help="solution folder")
     student.add_argument("--out-dir", default="labs/student", help="learner notebook folder")
     student.add_argument("--check", action="store_true", help="only check they are up to date")
+    options.add_force(student)
     student.set_defaults(func=_make_student)
 
     execute = sub.add_parser("execute", help="rebuild solution and learner notebooks from src")
@@ -55,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    # One line naming the missing action (mlcicd.cli.OneLineParser.missing_action).
+    return parser.missing_action()
 
 
 def _positive_int(text: str) -> int:
@@ -73,8 +80,12 @@ def _run(args: argparse.Namespace) -> int:
     from mlcicd.labs.params import load_matrix
     from mlcicd.labs.runner import format_summary, run_all
 
+    PathCheck().read_file("--matrix", args.matrix).write_folder("--out", args.out).check()
     matrix = load_matrix(args.matrix)
-    specs = matrix.select(args.lab, args.params_name, smoke=args.smoke)
+    if args.random:
+        specs = _random_specs(matrix, args)
+    else:
+        specs = matrix.select(args.lab, args.params_name, smoke=args.smoke)
     if not specs:
         raise InputError(f"{args.matrix}: nothing to run for this selection")
     results = run_all(specs, args.out, jobs=args.jobs, progress=not args.no_progress)
@@ -90,19 +101,42 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _random_specs(matrix: Any, args: argparse.Namespace) -> list[Any]:
+    from mlcicd.labs.params import RunSpec, notebook_parameters
+    from mlcicd.labs.ranges import load_ranges, random_sets
+
+    entries = [matrix.find_lab(args.lab)] if args.lab else list(matrix.labs.values())
+    ranges = {lab: r for lab, r in load_ranges(args.matrix).items()
+              if lab in {e.name for e in entries}}
+    without = [e.name for e in entries if not ranges.get(e.name) or not ranges[e.name].ranges]
+    if without:
+        raise InputError(f"{args.matrix}: lab(s) {', '.join(without)} declare no ranges")
+    defaults = {e.name: notebook_parameters(e.notebook) for e in entries}
+    notebooks = {e.name: e.notebook for e in entries}
+    return [RunSpec(lab, name, notebooks[lab], changes)
+            for lab, name, changes in random_sets(defaults, ranges, args.random, args.seed)]
+
+
 def _make_student(args: argparse.Namespace) -> int:
     from mlcicd.labs.student import convert, make_student
 
     paths = [Path(p) for p in args.notebooks] or sorted(Path(args.solutions).glob("*.ipynb"))
     if not paths:
         raise InputError(f"{args.solutions}: no solution notebooks found")
+    check = PathCheck(force=args.force)
+    for path in paths:
+        check.read_file("NOTEBOOK", path)
+    if not args.check:
+        check.write_folder("--out-dir", args.out_dir, files=[p.name for p in paths])
+    check.check()
+    notebooks = {path: _read_notebook(path) for path in paths}
     stale = []
     for path in paths:
         target = Path(args.out_dir) / path.name
         if args.check:
             import nbformat
 
-            wanted = nbformat.writes(make_student(nbformat.read(path, as_version=4))) + "\n"
+            wanted = nbformat.writes(make_student(notebooks[path])) + "\n"
             if not target.is_file() or target.read_text("utf-8") != wanted:
                 stale.append(str(target))
         else:
@@ -122,10 +156,42 @@ def _execute(args: argparse.Namespace) -> int:
             raise CheckFailed("; ".join(problems))
         print("lab notebooks are up to date")
         return 0
-    for source in find_sources(args.src, args.lab):
+    sources = find_sources(args.src, args.lab)
+    for source in sources:
+        _require_text(source)
+    PathCheck().write_folder("--solutions", args.solutions).write_folder(
+        "--student", args.student).check()
+    for source in sources:
         solution, student = build_lab(source, args.solutions, args.student)
         print(f"wrote {solution} and {student}")
     return 0
+
+
+def _read_notebook(path: Path) -> object:
+    """The notebook at ``path``, or an :class:`InputError` saying why it is not one."""
+    import nbformat
+
+    from mlcicd.io import read_json
+
+    try:
+        read_json(path)  # bounded: a binary, deep or huge-number file fails here, one line
+    except InputError as exc:
+        raise InputError(f"{exc} (expected a Jupyter notebook)") from None
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except (ValueError, KeyError, TypeError, AttributeError,
+            nbformat.ValidationError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: not a Jupyter notebook ({reason[:120]})") from None
+    return notebook
+
+
+def _require_text(source: Path) -> None:
+    try:
+        source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not a lab source (not UTF-8 text)") from None
 
 
 def _list(args: argparse.Namespace) -> int:

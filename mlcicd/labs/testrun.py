@@ -1,9 +1,16 @@
 """Run test functions written in a notebook with real pytest, in a fresh process.
 
 A lab asks the learner to write pytest tests as plain functions in notebook cells.
-:func:`run_tests` copies their source into a temporary test module, next to a
-``conftest.py`` whose fixtures build the model and the data from a small JSON context,
-and runs ``python -m pytest`` on it: the tests run exactly as they would in CI.
+:func:`run_tests` writes them into a temporary test module, next to a ``conftest.py``
+whose fixtures build the model and the data from a small JSON context, and runs
+``python -m pytest`` on it: the tests run exactly as they would in CI.
+
+The module holds everything the tests use from the notebook (:func:`module_source_for`):
+an import line for each module or library object they name, the source of each helper
+function or class written in the notebook (and of what those use in turn), and each plain
+constant as a literal. A name that cannot be carried into a file (an open connection, a
+fitted model held in a variable) is an :class:`~mlcicd.errors.InputError` that says so,
+before pytest runs.
 
 Fixtures the tests may ask for: ``model`` (a fitted pipeline), ``test_df`` and
 ``train_df`` (the breast-cancer split), ``train_with_gaps`` (the training rows with
@@ -13,6 +20,8 @@ returns a fresh, unfitted pipeline).
 
 from __future__ import annotations
 
+import builtins
+import importlib
 import inspect
 import json
 import os
@@ -20,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import types
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,17 +43,7 @@ from mlcicd.datasets import TARGET, load_breast_cancer_frame, split_frame
 from mlcicd.errors import InputError
 from mlcicd.training import TrainConfig, build_pipeline, split_xy
 
-__all__ = ["TestRun", "lab_fixtures", "run_tests", "with_gaps_and_outliers"]
-
-_HEADER = """\
-import numpy as np
-import pandas as pd
-import pytest
-
-from mlcicd.datasets import TARGET
-from mlcicd.metrics import classification_metrics, prediction_balance
-from mlcicd.training import TrainConfig, build_pipeline, evaluate, split_xy
-"""
+__all__ = ["TestRun", "lab_fixtures", "module_source_for", "run_tests", "with_gaps_and_outliers"]
 
 _CONFTEST = """\
 import json
@@ -154,36 +154,24 @@ class TestRun:
 def run_tests(
     *tests: Callable[..., Any],
     context: dict[str, Any] | None = None,
-    constants: dict[str, Any] | None = None,
     timeout: float = 300,
 ) -> TestRun:
-    """Write ``tests`` into a temporary module and run it with ``python -m pytest``.
+    """Write ``tests`` and what they use into a module and run it with ``python -m pytest``.
 
     Parameters
     ----------
     *tests
-        Functions whose names start with ``test_``; their source is copied as written.
+        Functions whose names start with ``test_``; their source is copied as written,
+        with the helpers, imports and constants they use (:func:`module_source_for`).
     context
         Arguments of :func:`lab_fixtures` (``seed``, ``n_estimators``, ``model``).
-    constants
-        Module-level names the tests use (e.g. ``{"MIN_ACCURACY": 0.9}``), as literals.
     """
-    if not tests:
-        raise InputError("run_tests: give at least one test function")
-    sources = []
-    for test in tests:
-        name = getattr(test, "__name__", "")
-        if not callable(test) or not name.startswith("test_"):
-            raise InputError(f"run_tests: {name or test!r} is not a function named test_*")
-        sources.append(textwrap.dedent(inspect.getsource(test)))
-    lines = [_HEADER]
-    lines += [f"{key} = {value!r}" for key, value in (constants or {}).items()]
+    module = module_source_for(*tests)
     with tempfile.TemporaryDirectory(prefix="mlcicd-lab-tests-") as tmp:
         folder = Path(tmp)
         (folder / "context.json").write_text(json.dumps(context or {}), encoding="utf-8")
         (folder / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
         (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        module = "\n".join(lines) + "\n\n" + "\n\n".join(sources)
         (folder / "test_lab.py").write_text(module, encoding="utf-8")
         report = folder / "report.xml"
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -198,6 +186,154 @@ def run_tests(
             tail = (completed.stdout + completed.stderr).strip().splitlines()[-5:]
             raise InputError("run_tests: pytest did not run the tests:\n" + "\n".join(tail))
         return TestRun(_outcomes(report), completed.returncode)
+
+
+_LITERALS = (bool, int, float, str, bytes, type(None))
+
+
+def module_source_for(*tests: Callable[..., Any]) -> str:
+    """The text of a test module holding ``tests`` and everything they use from the notebook.
+
+    Examples
+    --------
+    >>> import math
+    >>> LIMIT = 2.0
+    >>> def helper(x):
+    ...     return math.sqrt(x)
+    >>> def test_root():
+    ...     assert helper(4.0) == LIMIT
+    >>> print(module_source_for(test_root))  # doctest: +NORMALIZE_WHITESPACE
+    import math
+    <BLANKLINE>
+    LIMIT = 2.0
+    <BLANKLINE>
+    <BLANKLINE>
+    def helper(x):
+        return math.sqrt(x)
+    <BLANKLINE>
+    <BLANKLINE>
+    def test_root():
+        assert helper(4.0) == LIMIT
+    <BLANKLINE>
+    """
+    if not tests:
+        raise InputError("run_tests: give at least one test function")
+    for test in tests:
+        name = getattr(test, "__name__", "")
+        if not callable(test) or not name.startswith("test_"):
+            raise InputError(f"run_tests: {name or test!r} is not a function named test_*")
+    imports: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    definitions: dict[str, str] = {}
+    pending = list(tests)
+    while pending:
+        obj = pending.pop(0)
+        name = obj.__name__
+        if name in definitions:
+            continue
+        definitions[name] = _source_of(obj)
+        for used, value in _globals_used(obj).items():
+            if used in definitions or used in imports or used in constants:
+                continue
+            if _defined_beside(value, obj):
+                pending.append(value)
+            elif (line := _import_line(used, value)) is not None:
+                imports[used] = line
+            elif _is_literal(value):
+                constants[used] = f"{used} = {value!r}"
+            else:
+                raise InputError(
+                    f"run_tests: `{name}` uses `{used}` ({type(value).__name__}), which cannot "
+                    "be written into a test file; build it inside the test or a fixture"
+                )
+    test_names = [t.__name__ for t in tests]
+    helpers = [source for name, source in definitions.items() if name not in test_names]
+    helpers.reverse()  # what a helper uses comes before it
+    ordered = helpers + [definitions[name] for name in dict.fromkeys(test_names)]
+    parts = sorted(set(imports.values())) + [""] + list(constants.values())
+    return "\n".join(parts).strip() + "\n\n\n" + "\n\n\n".join(
+        source.rstrip() for source in _unique(ordered)
+    ) + "\n"
+
+
+def _unique(sources: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [s for s in sources if not (s in seen or seen.add(s))]
+
+
+def _source_of(obj: Any) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        raise InputError(
+            f"run_tests: the source of `{obj.__name__}` cannot be read; define it in a "
+            "notebook cell or a file"
+        ) from None
+
+
+def _globals_used(obj: Any) -> dict[str, Any]:
+    """Global names the function (or the methods of the class) reads, with their values."""
+    functions = [obj] if inspect.isfunction(obj) else [
+        f for f in vars(obj).values() if inspect.isfunction(f)]
+    used: dict[str, Any] = {}
+    for function in functions:
+        namespace = function.__globals__
+        for name in _code_names(function.__code__):
+            if name.startswith("@"):  # names pytest's assertion rewriting adds
+                continue
+            if name in namespace and not (hasattr(builtins, name)
+                                          and namespace[name] is getattr(builtins, name)):
+                used.setdefault(name, namespace[name])
+    return used
+
+
+def _code_names(code: types.CodeType) -> list[str]:
+    names = list(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names += _code_names(const)
+    return list(dict.fromkeys(names))
+
+
+def _import_line(name: str, value: Any) -> str | None:
+    """``import x as name`` or ``from m import obj as name`` when ``value`` is importable."""
+    if isinstance(value, types.ModuleType):
+        module = value.__name__
+        if name == module:
+            return f"import {module}"
+        if "." in module and name == module.rsplit(".", 1)[1]:
+            return f"from {module.rsplit('.', 1)[0]} import {name}"
+        return f"import {module} as {name}"
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", getattr(value, "__name__", None))
+    if not module or module == "__main__" or not qualname or "." in qualname:
+        return None
+    if module.startswith("builtins"):
+        return None
+    try:
+        found = getattr(importlib.import_module(module), qualname)
+    except (ImportError, AttributeError):
+        return None
+    if found is not value:
+        return None
+    return f"from {module} import {qualname}" + (f" as {name}" if name != qualname else "")
+
+
+def _is_literal(value: Any) -> bool:
+    if isinstance(value, _LITERALS):
+        return not isinstance(value, float) or np.isfinite(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(_is_literal(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_literal(k) and _is_literal(v) for k, v in value.items())
+    return False
+
+
+def _defined_beside(value: Any, user: Any) -> bool:
+    """A function or class written in the same notebook (or module) as ``user``."""
+    if not (inspect.isfunction(value) or inspect.isclass(value)):
+        return False
+    return getattr(value, "__module__", None) == getattr(user, "__module__", None)
 
 
 def _outcomes(report: Path) -> tuple[tuple[str, str, str], ...]:
