@@ -20,13 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import NotFittedError
 
 from mlcicd.artifacts import LoadedModel, load_model
 from mlcicd.errors import InputError
 from mlcicd.metrics import METRIC_NAMES, classification_metrics
 from mlcicd.stats import BootstrapResult, McNemarResult, bootstrap_diff_ci, mcnemar_test
-from mlcicd.training import model_features, split_xy
+from mlcicd.training import model_features, predict_checked, require_known_labels, split_xy
 
 __all__ = ["MARKER", "ComparisonReport", "compare_models"]
 
@@ -338,12 +337,10 @@ def _score(role: str, model: Any, path: Any, X: pd.DataFrame, y: np.ndarray, rep
         raise InputError(f"{role}: expected a fitted estimator, got {type(model).__name__}")
     if size is None:
         size = _serialised_size(model)
+    name = role if label == role else f"{role} {label}"
+    require_known_labels(model, y, source="test data", name=name)
     features = model_features(model, X, source=f"test data for the {role}")
-    try:
-        pred = np.asarray(model.predict(features))
-        proba = model.predict_proba(features) if hasattr(model, "predict_proba") else None
-    except NotFittedError:
-        raise InputError(f"{role}: the model is not fitted") from None
+    pred, proba = predict_checked(model, features, name=name)
     return {
         "pred": pred,
         "metrics": classification_metrics(y, pred, proba),

@@ -97,8 +97,10 @@ def split_frame(
         0 < test_size < 1
     ):
         raise InputError(f"split_frame: test_size must be a number in (0, 1), got {test_size!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise InputError(f"split_frame: seed must be an integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+        0 <= seed < 2**32
+    ):
+        raise InputError(f"split_frame: seed must be an integer in [0, 2**32), got {seed!r}")
     labels = df[target]
     if labels.isna().any():
         raise InputError(f"split_frame: target column {target!r} has missing values")
@@ -116,10 +118,15 @@ def export_dataset(
     out_dir: str | os.PathLike[str] = "data",
     test_size: float = 0.25,
     seed: int = 0,
+    *,
+    overwrite: bool = False,
 ) -> tuple[Path, Path]:
     """Write ``train.csv`` and ``test.csv`` of a known data set into ``out_dir``.
 
-    Each file is written atomically, so a failure leaves any previous file whole.
+    Each file is written atomically, so a failure leaves any previous file whole. An
+    existing file holding other data is an :class:`InputError` unless ``overwrite``:
+    both files are checked before either is written. A file that already holds exactly
+    these bytes is left alone, so re-running a pipeline needs no ``overwrite``.
 
     >>> import tempfile
     >>> train_path, test_path = export_dataset("breast-cancer", tempfile.mkdtemp())
@@ -134,9 +141,23 @@ def export_dataset(
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
     train, test = split_frame(DATASETS[name](), test_size=test_size, seed=seed)
-    train_path = atomic_write_text(folder / "train.csv", train.to_csv(index=False))
-    test_path = atomic_write_text(folder / "test.csv", test.to_csv(index=False))
-    return train_path, test_path
+    texts = {folder / "train.csv": train.to_csv(index=False),
+             folder / "test.csv": test.to_csv(index=False)}
+    changed = [path for path, text in texts.items() if not _holds(path, text)]
+    clobbered = [str(path) for path in changed if path.exists()]
+    if clobbered and not overwrite:
+        raise InputError(f"{', '.join(clobbered)}: already exist(s) with other data; "
+                         "use --force (overwrite=True) to replace")
+    for path in changed:
+        atomic_write_text(path, texts[path])
+    return folder / "train.csv", folder / "test.csv"
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.is_file() and path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
 
 
 # -- synthetic people ------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from mlcicd.errors import CheckFailed, InputError
-from mlcicd.io import read_json, read_yaml
+from mlcicd.io import read_json, read_yaml, short_repr
 
 __all__ = ["GATED_METRICS", "GateRule", "GateResult", "GateThresholds", "apply_gate"]
 
@@ -304,6 +304,9 @@ def _metric_values(metrics: Mapping[str, Any], names: list[str]) -> dict[str, fl
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
             value
         ):
-            raise InputError(f"{label}: {name!r} must be a finite number, got {value!r}")
+            raise InputError(f"{label}: {name!r} must be a finite number, got {short_repr(value)}")
+        # Every gated metric is a share of rows: 7.5 is a broken metrics file, not a great model.
+        if not 0.0 <= value <= 1.0:
+            raise InputError(f"{label}: {name!r} must be in [0, 1], got {short_repr(value)}")
         values[name] = float(value)
     return values

@@ -145,7 +145,7 @@ def test_datasets_export_bad_test_size_exits_2_and_writes_nothing(tmp_path, caps
     out = tmp_path / "data"
     assert main(["datasets", "export", "breast-cancer", "--out", str(out),
                  "--test-size", "1.5"]) == 2
-    assert "test_size" in one_line_error(capsys.readouterr().err)
+    assert "--test-size" in one_line_error(capsys.readouterr().err)
     assert not out.exists()
 
 

@@ -4,10 +4,13 @@
 
     mlcicd validate DATA.csv --schema SCHEMA.yaml [--format table|markdown|json]
     mlcicd infer-schema DATA.csv --out SCHEMA.yaml [--target target] [--force]
-    mlcicd datasets export breast-cancer --out data/ [--test-size 0.25] [--seed 0]
+    mlcicd datasets export breast-cancer --out data/ [--test-size 0.25] [--seed 0] [--force]
 
 ``validate`` prints the full report and exits 1 when any check failed, so a CI step
 fails with every problem listed. Bad input (unreadable CSV, bad schema) exits 2.
+``infer-schema`` and ``datasets export`` write data, so they refuse to replace an
+existing file unless ``--force`` (an export that would write the same bytes again is
+fine: re-running a pipeline needs no flag).
 
 The library (pandas, scikit-learn) is imported inside the handlers, not at module
 level, so that building the parser (``mlcicd --help``, any other subcommand) stays
@@ -18,10 +21,10 @@ fast. The few constants argparse needs are repeated here as literals; a test in
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from mlcicd.errors import InputError
+from mlcicd.commands import options
+from mlcicd.paths import PathCheck
 
 FORMATS = ("table", "markdown", "json")
 #: Names of :data:`mlcicd.datasets.DATASETS`, sorted.
@@ -55,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     infer.add_argument("data", metavar="DATA.csv", help="reference data")
     infer.add_argument("--out", required=True, metavar="SCHEMA.yaml", help="file to write")
     infer.add_argument("--target", default=None, help="name of the label column, if any")
-    infer.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+    infer.add_argument("--margin", type=options.non_negative, default=DEFAULT_MARGIN,
                        help="share of the observed range added on each side "
                        f"(default: {DEFAULT_MARGIN})")
     infer.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -72,16 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     export.add_argument("name", choices=DATASET_NAMES, help="data set name")
     export.add_argument("--out", default="data", metavar="DIR", help="folder (default: data)")
-    export.add_argument("--test-size", type=float, default=0.25,
-                        help="share of rows in the test set (default: 0.25)")
-    export.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    export.add_argument("--test-size", type=options.fraction(open_low=True, open_high=True),
+                        default=0.25, help="share of rows in the test set (default: 0.25)")
+    export.add_argument("--seed", type=options.seed, default=0,
+                        help="random seed, in [0, 2**32) (default: 0)")
+    options.add_force(export)
     export.set_defaults(func=run_export)
-    datasets.set_defaults(func=lambda args: _usage(datasets))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_usage(sys.stderr)
-    return 2
+    datasets.set_defaults(func=lambda args: datasets.missing_action())
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -89,6 +89,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from mlcicd.io import read_csv
     from mlcicd.validation import Schema, validate
 
+    PathCheck().read_file("DATA", args.data).read_file("--schema", args.schema).check()
     schema = Schema.from_yaml(args.schema)
     frame = read_csv(args.data)
     report = validate(frame, schema)
@@ -107,10 +108,8 @@ def run_infer_schema(args: argparse.Namespace) -> int:
     from mlcicd.validation import Schema
 
     out = Path(args.out)
-    if out.is_dir():
-        raise InputError(f"{out}: is a folder; give a file name for the schema")
-    if out.exists() and not args.force:
-        raise InputError(f"{out}: already exists; use --force to overwrite it")
+    PathCheck(force=args.force).read_file("DATA", args.data).write_file(
+        "--out", out, replace=False).check()
     frame = read_csv(args.data)
     schema = Schema.infer(frame, target=args.target, margin=args.margin)
     schema.to_yaml(out)
@@ -122,7 +121,9 @@ def run_export(args: argparse.Namespace) -> int:
     """Export a built-in data set as train.csv and test.csv."""
     from mlcicd.datasets import export_dataset
 
+    PathCheck(force=args.force).write_folder("--out", args.out,
+                                             files=("train.csv", "test.csv")).check()
     train_path, test_path = export_dataset(args.name, args.out, test_size=args.test_size,
-                                           seed=args.seed)
+                                           seed=args.seed, overwrite=args.force)
     print(f"wrote {train_path} and {test_path}")
     return 0

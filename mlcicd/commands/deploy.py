@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from mlcicd.commands import options
 from mlcicd.errors import CheckFailed, InputError
+from mlcicd.paths import PLOT_SUFFIXES, PathCheck
 
 if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_OK = 0
+#: Most requests one ``deploy canary`` replays (rows x --repeat): memory stays bounded.
+MAX_REPLAYED = 2_000_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,11 +72,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="largest accuracy drop versus stable (default: 0.05)")
     canary.add_argument("--max-error-rate", type=float, default=0.01,
                         help="largest share of failing canary requests (default: 0.01)")
-    canary.add_argument("--repeat", type=int, default=20,
-                        help="times the data is replayed (default: 20)")
-    canary.add_argument("--seed", type=int, default=0, help="shuffling seed (default: 0)")
+    canary.add_argument("--repeat", type=options.count(1, options.LIMITS["repeat"]), default=20,
+                        help="times the data is replayed, at most "
+                        f"{options.LIMITS['repeat']:,} and {MAX_REPLAYED:,} requests "
+                        "(default: 20)")
+    canary.add_argument("--seed", type=options.seed, default=0,
+                        help="shuffling seed, in [0, 2**32) (default: 0)")
     canary.add_argument("--timeline", metavar="CSV", help="write the timeline here")
-    canary.add_argument("--plot", metavar="PNG", help="save the traffic/metrics figure here")
+    canary.add_argument("--plot", metavar="PNG", help="save the traffic/metrics figure here "
+                        f"({', '.join(PLOT_SUFFIXES)})")
+    options.add_force(canary)
     canary.set_defaults(func=run_canary)
 
     blue_green = actions.add_parser(
@@ -96,8 +105,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
+    # One line naming the missing action (mlcicd.cli.OneLineParser.missing_action).
+    return parser.missing_action()
 
 
 def _steps(text: str) -> tuple[float, ...]:
@@ -112,6 +121,14 @@ def _labelled(path: str, target: str) -> tuple[pd.DataFrame, pd.Series]:
     from mlcicd.training import split_xy
 
     return split_xy(read_csv(path, required_columns=[target]), target, source=path)
+
+
+def _require_known_labels(y: pd.Series, source: str, *versions: Any) -> None:
+    # Labels of another kind would read as a 0 % accurate model: bad input, not a rollback.
+    from mlcicd.training import require_known_labels
+
+    for version in versions:
+        require_known_labels(version.model, y, source=source, name=f"model {version.version}")
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -149,11 +166,17 @@ def run_canary(args: argparse.Namespace) -> int:
     plan = CanaryPlan(steps=_steps(args.steps), min_requests=args.min_requests,
                       min_labels=args.min_labels, max_accuracy_drop=args.max_accuracy_drop,
                       max_error_rate=args.max_error_rate)
-    if args.repeat < 1:
-        raise InputError(f"--repeat must be >= 1, got {args.repeat}")
+    PathCheck(force=args.force).read_folder("--stable", args.stable).read_folder(
+        "--candidate", args.candidate).read_file("--data", args.data).write_file(
+        "--timeline", args.timeline).write_file("--plot", args.plot,
+                                                suffixes=PLOT_SUFFIXES).check()
     X, y = _labelled(args.data, args.target)
+    if len(X) * args.repeat > MAX_REPLAYED:
+        raise InputError(f"--repeat {args.repeat} x {len(X)} rows is more than "
+                         f"{MAX_REPLAYED:,} requests; lower --repeat")
     stable = ModelVersion.from_artifact(args.stable)
     candidate = ModelVersion.from_artifact(args.candidate)
+    _require_known_labels(y, args.data, stable, candidate)
     rng = np.random.default_rng(args.seed)
     order = np.concatenate([rng.permutation(len(X)) for _ in range(args.repeat)])
     keys = [f"user-{i}" for i in rng.integers(0, 10 * len(X), size=len(order))]
@@ -186,7 +209,10 @@ def run_blue_green(args: argparse.Namespace) -> int:
     """``mlcicd deploy blue-green``: print the health report; exit 1 when it fails."""
     from mlcicd.deploy import BlueGreenRelease, HealthCheck, ModelVersion, Router
 
+    PathCheck().read_folder("--live", args.live).read_folder(
+        "--candidate", args.candidate).read_file("--smoke", args.smoke).check()
     X, y = _labelled(args.smoke, args.target)
+    _require_known_labels(y, args.smoke, ModelVersion.from_artifact(args.live))
     check = HealthCheck(X, y.to_numpy(), min_accuracy=args.min_accuracy,
                         max_latency_ms=args.max_latency_ms)
     router = Router({"blue": ModelVersion.from_artifact(args.live), "green": None})

@@ -13,6 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mlcicd.commands import options
+from mlcicd.paths import PathCheck
+
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
@@ -35,8 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-regression", type=float, default=0.01, metavar="DROP",
         help="largest drop allowed for any metric, as a fraction (default: 0.01 = 1 pp)",
     )
-    compare.add_argument("--n-resamples", type=int, default=2000, help="bootstrap resamples")
-    compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    compare.add_argument(
+        "--n-resamples", type=options.count(1, options.LIMITS["n_resamples"]), default=2000,
+        help=f"bootstrap resamples, at most {options.LIMITS['n_resamples']:,} (default: 2000)",
+    )
+    compare.add_argument("--seed", type=options.seed, default=0,
+                         help="bootstrap seed, in [0, 2**32) (default: 0)")
     compare.add_argument(
         "--format", choices=("markdown", "json", "table"), default="markdown",
         help="output format (default: markdown, the pull-request comment)",
@@ -46,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="leave prediction times out of the markdown (they vary from run to run)",
     )
     compare.add_argument("--out", metavar="FILE", help="write the report here (default: stdout)")
+    options.add_force(compare)
     compare.set_defaults(func=run_compare)
 
     gate = subparsers.add_parser(
@@ -63,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output format (default: table)",
     )
     gate.add_argument("--out", metavar="FILE", help="write the result here (default: stdout)")
+    options.add_force(gate)
     gate.set_defaults(func=run_gate)
 
 
@@ -72,6 +81,9 @@ def run_compare(args: argparse.Namespace) -> int:
     from mlcicd.compare import compare_models
     from mlcicd.io import read_csv
 
+    PathCheck(force=args.force).read_folder("--baseline", args.baseline).read_folder(
+        "--candidate", args.candidate).read_file("--test", args.test).write_file(
+        "--out", args.out).check()
     baseline = load_model(args.baseline)
     candidate = load_model(args.candidate)
     test_df = read_csv(args.test, required_columns=[args.target])
@@ -103,6 +115,9 @@ def run_gate(args: argparse.Namespace) -> int:
 
     from mlcicd.gate import GateThresholds, apply_gate
 
+    PathCheck(force=args.force).read_file("--metrics", args.metrics).read_file(
+        "--thresholds", args.thresholds).read_file("--baseline", args.baseline).write_file(
+        "--out", args.out).check()
     thresholds = GateThresholds.from_yaml(args.thresholds)
     result = apply_gate(args.metrics, thresholds, baseline_metrics=args.baseline)
     if args.format == "json":
