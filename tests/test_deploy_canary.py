@@ -204,3 +204,161 @@ def test_a_manual_promotion_needs_a_passing_analysis_or_force(stream, models):
     assert router.table.live == {"canary": 0.05, "stable": 0.95}
     release.promote(force=True)
     assert release.status_ == "promoted" and router.live_versions() == {"canary": "v2"}
+
+
+# ---------------------------------------------------------------- sequential analysis
+class AlwaysFails:
+    def predict(self, X):
+        raise RuntimeError("model file is corrupt")
+
+
+class Switchable:
+    """Predicts like ``model`` until ``broken`` is set, then raises."""
+
+    def __init__(self, model) -> None:
+        self.model, self.broken = model, False
+
+    def predict(self, X):
+        if self.broken:
+            raise RuntimeError("stable replica is down")
+        return self.model.predict(X)
+
+
+def test_a_canary_that_raises_on_every_call_is_aborted_at_its_first_failures(stream, models):
+    X, y, keys = stream
+    router = new_router(models)
+    release = CanaryRelease(router, ModelVersion(AlwaysFails(), "broken"), PLAN)
+    release.run(X, y, keys, batch_size=5)
+    assert release.status_ == "aborted"
+    failed = router.events_frame()["error"].notna().sum()
+    assert 1 <= failed <= 5  # one batch of 5 requests at most reaches the canary
+    assert "error rate" in release.timeline_frame()["reasons"].iloc[-1][0]
+
+
+def test_a_stream_that_ends_before_a_decision_is_inconclusive(stream, models):
+    X, y, keys = stream
+    router = new_router(models)
+    release = CanaryRelease(router, models["good"], PLAN).run(X[:600], y[:600], keys[:600])
+    assert release.status_ == "inconclusive"
+    assert router.live_versions() == {"stable": "v1"}
+    assert release.timeline_frame()["decision"].iloc[-1] == "inconclusive"
+    assert release.history_frame()["action"].iloc[-1] == "inconclusive"
+    with pytest.raises(InputError, match="not running"):
+        release.advance()
+
+
+def test_an_empty_stream_is_refused_before_anything_changes(models):
+    router = new_router(models)
+    release = CanaryRelease(router, models["good"], PLAN)
+    with pytest.raises(InputError, match="stream is empty"):
+        release.run(np.empty((0, 3)), [])
+    assert release.status_ == "ready" and router.live_versions() == {"stable": "v1"}
+
+
+def test_no_step_continues_or_promotes_before_min_requests(promoted):
+    decided = promoted.timeline_frame()
+    assert (decided["canary_requests"] >= PLAN.min_requests).all()
+
+
+def test_the_default_salt_names_the_release_not_the_file(models):
+    release = CanaryRelease(new_router(models), models["good"], PLAN).start()
+    assert release.salt == "canary:v1->v2"
+
+
+def test_replayed_rows_count_once_in_the_paired_evidence(stream, models):
+    X, y, _ = stream
+    rows = np.tile(np.arange(150), 20)
+    keys = [f"row-{i}" for i in rows]
+    plan = CanaryPlan(steps=(0.5, 1.0), min_requests=10_000)  # stays at 50 % throughout
+    router = new_router(models)
+    release = CanaryRelease(router, models["good"], plan)
+    release.run(X[rows], y[rows], keys)
+    events = router.events_frame()
+    canary_keys = events.loc[events["slot"] == "canary", "key"]
+    assert release.evidence_.canary_requests == len(canary_keys) > 1000
+    assert release.evidence_.pairs == canary_keys.nunique() < 150
+
+
+def test_paired_evidence_counts_each_labelled_canary_request_with_both_answers(stream, models):
+    X, y, keys = stream
+    router = new_router(models)
+    plan = CanaryPlan(steps=(0.3, 1.0), min_requests=10_000)  # never leaves step 0
+    release = CanaryRelease(router, models["good"], plan).run(X[:2000], y[:2000], keys[:2000])
+    events = router.events_frame()
+    canary = events[events["slot"] == "canary"]
+    stable_answers = models["stable"].model.predict(X[canary["request_id"].to_numpy()])
+    canary_right = (canary["prediction"] == canary["label"]).to_numpy()
+    stable_right = stable_answers == canary["label"].to_numpy()
+    ev = release.evidence_
+    assert ev.pairs == len(canary)
+    assert ev.canary_only == int((canary_right & ~stable_right).sum())
+    assert ev.stable_only == int((stable_right & ~canary_right).sum())
+
+
+def test_a_failing_stable_answer_for_the_evidence_never_reaches_a_user(stream, models):
+    X, y, keys = stream
+    stable = Switchable(models["stable"].model)
+    router = Router({"stable": ModelVersion(stable, "v1"), "canary": None})
+    plan = CanaryPlan(steps=(0.5, 1.0), min_requests=10_000)
+    release = CanaryRelease(router, models["good"], plan).start()
+    stable.broken = True
+    answer = router.route_batch(X[:200], keys[:200])
+    on_canary = answer.slots == "canary"
+    assert on_canary.any() and all(e is None for e in answer.errors[on_canary])
+    assert router.mirror_failures >= 1
+    release.analyze()
+    assert release.evidence_.pairs == 0
+
+
+def test_a_two_arm_plan_compares_canary_users_with_stable_users(stream, models):
+    X, y, keys = stream
+    plan = CanaryPlan(steps=(0.1, 0.5, 1.0), min_requests=60, paired=False)
+    release = CanaryRelease(new_router(models), models["good"], plan).run(X, y, keys)
+    assert release.status_ == "promoted"
+    ev = release.evidence_
+    assert ev.pairs == 0 and ev.stable_labelled > ev.canary_labelled > 0
+
+
+def test_analyze_can_run_beside_traffic_from_another_thread(stream, models):
+    import threading
+
+    X, y, keys = stream
+    router = new_router(models)
+    release = CanaryRelease(router, models["good"], CanaryPlan(min_requests=10**6)).start()
+    stop, failures = threading.Event(), []
+
+    def analyse_repeatedly() -> None:
+        while not stop.is_set():
+            try:
+                release.analyze()
+            except Exception as exc:  # pragma: no cover - reported below
+                failures.append(exc)
+
+    worker = threading.Thread(target=analyse_repeatedly)
+    worker.start()
+    for lo in range(0, 3000, 100):
+        answer = router.route_batch(X[lo:lo + 100], keys[lo:lo + 100])
+        router.record_labels(answer.request_ids, y[lo:lo + 100].tolist())
+    stop.set()
+    worker.join()
+    release.analyze()
+    events = router.events_frame()
+    assert failures == []
+    assert release.evidence_.canary_requests == int((events["slot"] == "canary").sum())
+    assert release.evidence_.pairs == release.evidence_.canary_requests
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"max_accuracy_drop": 0.0}, r"max_accuracy_drop must be in \(0, 1\)"),
+        ({"max_accuracy_drop": 1.5}, "max_accuracy_drop"),
+        ({"alpha": 0.5}, r"alpha must be in \(0, 0.5\)"),
+        ({"beta": 0.0}, r"beta must be in \(0, 0.5\)"),
+        ({"min_labels": -1}, "min_labels"),
+        ({"paired": "yes"}, "paired"),
+    ],
+)
+def test_a_plan_with_impossible_error_rates_or_margin_is_refused(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        CanaryPlan(**kwargs)
