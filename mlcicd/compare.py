@@ -23,6 +23,7 @@ import pandas as pd
 
 from mlcicd.artifacts import LoadedModel, load_model
 from mlcicd.errors import InputError
+from mlcicd.gate import GATED_METRICS, GateThresholds, as_thresholds
 from mlcicd.metrics import METRIC_NAMES, classification_metrics
 from mlcicd.stats import BootstrapResult, McNemarResult, bootstrap_diff_ci, mcnemar_test
 from mlcicd.training import model_features, predict_checked, require_known_labels, split_xy
@@ -60,6 +61,9 @@ class ComparisonReport:
         Best-of-repeats prediction time per 1,000 rows, in milliseconds (volatile).
     baseline_label, candidate_label : str
         How the models are named in the report (e.g. their folders).
+    regression_metrics : tuple of str
+        The metrics the verdict checks against ``max_regression`` (the gate's
+        ``regression_metrics``); the others are shown for information only.
     """
 
     baseline_metrics: dict[str, float]
@@ -75,6 +79,7 @@ class ComparisonReport:
     candidate_ms_per_1000: float | None = None
     baseline_label: str = "baseline"
     candidate_label: str = "candidate"
+    regression_metrics: tuple[str, ...] = GATED_METRICS
 
     @property
     def metric_names(self) -> list[str]:
@@ -96,12 +101,17 @@ class ComparisonReport:
         }
 
     @property
+    def checked(self) -> list[str]:
+        """The metrics the verdict rests on: ``regression_metrics`` both models have."""
+        return [name for name in self.metric_names if name in self.regression_metrics]
+
+    @property
     def failures(self) -> list[str]:
-        """Metrics that drop by more than ``max_regression``."""
+        """Checked metrics that drop by more than ``max_regression``."""
         return [
             name
-            for name, change in self.changes.items()
-            if change < -self.max_regression - _TOLERANCE
+            for name in self.checked
+            if self.changes[name] < -self.max_regression - _TOLERANCE
         ]
 
     @property
@@ -121,14 +131,15 @@ class ComparisonReport:
         return f"Candidate fails: {drops} (allowed drop: {allowed})."
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per metric: baseline, candidate, change and whether it passes."""
-        failures = set(self.failures)
+        """One row per metric: baseline, candidate, change, whether checked and passed."""
+        failures, checked = set(self.failures), set(self.checked)
         rows = [
             {
                 "metric": name,
                 "baseline": self.baseline_metrics[name],
                 "candidate": self.candidate_metrics[name],
                 "change": change,
+                "checked": name in checked,
                 "passed": name not in failures,
             }
             for name, change in self.changes.items()
@@ -152,14 +163,16 @@ class ComparisonReport:
             "| Metric | Baseline | Candidate | Change | Check |",
             "|---|---:|---:|---:|:---:|",
         ]
-        failures = set(self.failures)
+        failures, checked = set(self.failures), set(self.checked)
         for name, change in self.changes.items():
-            mark = "❌" if name in failures else "✅"
+            mark = "❌" if name in failures else "✅" if name in checked else "–"
             lines.append(
                 f"| {name} | {self.baseline_metrics[name]:.4f} | "
                 f"{self.candidate_metrics[name]:.4f} | {_pp(change)} | {mark} |"
             )
-        lines += ["", f"**{self.verdict}**", "", "<details>",
+        lines += ["", f"Checked against the largest allowed drop: {', '.join(self.checked)}; "
+                  "rows marked – are shown for information.",
+                  "", f"**{self.verdict}**", "", "<details>",
                   "<summary>Statistics, size and timing</summary>", ""]
         lines += [f"- {item}" for item in self._details(include_timing)]
         lines += ["", "</details>"]
@@ -207,6 +220,8 @@ class ComparisonReport:
         values = {k: v for k, v in data.items() if k not in {"passed", "failures", "changes"}}
         values["accuracy_ci"] = BootstrapResult(**values["accuracy_ci"])
         values["mcnemar"] = McNemarResult(**values["mcnemar"])
+        if "regression_metrics" in values:
+            values["regression_metrics"] = tuple(values["regression_metrics"])
         return cls(**values)
 
     @classmethod
@@ -222,8 +237,9 @@ class ComparisonReport:
             _, ax = plt.subplots(figsize=(6, 0.4 * len(self.changes) + 1))
         names = list(self.changes)
         values = [100 * self.changes[name] for name in names]
-        failures = set(self.failures)
-        colors = ["tab:red" if name in failures else "tab:green" for name in names]
+        failures, checked = set(self.failures), set(self.checked)
+        colors = ["tab:red" if name in failures else "tab:green" if name in checked
+                  else "tab:grey" for name in names]
         ax.barh(names, values, color=colors)
         ax.axvline(-100 * self.max_regression, color="black", linestyle="--",
                    label="largest allowed drop")
@@ -242,7 +258,8 @@ def compare_models(
     *,
     n_resamples: int = 2000,
     seed: int = 0,
-    max_regression: float = 0.01,
+    max_regression: float | None = None,
+    thresholds: GateThresholds | Any = None,
     baseline_path: str | os.PathLike[str] | None = None,
     candidate_path: str | os.PathLike[str] | None = None,
     timing_repeats: int = 3,
@@ -260,8 +277,14 @@ def compare_models(
         Name of the label column.
     n_resamples, seed
         Paired bootstrap of the accuracy difference.
-    max_regression : float
-        Largest drop allowed for any metric, in [0, 1] (0.01 = one percentage point).
+    max_regression : float, optional
+        Largest drop allowed for a checked metric, in [0, 1] (0.01 = one percentage
+        point). Default 0.01 over :data:`~mlcicd.gate.GATED_METRICS`, unless
+        ``thresholds`` is given.
+    thresholds : GateThresholds, mapping or YAML path, optional
+        The quality gate (e.g. ``config/gate.yaml``): its ``max_regression`` and
+        ``regression_metrics`` are used, so the comparison and the gate apply one policy.
+        Give this or ``max_regression``, not both.
     baseline_path, candidate_path
         Model files or artifact folders, for the size and the labels in the report,
         when plain estimators are given.
@@ -287,10 +310,7 @@ def compare_models(
     >>> print(report.to_markdown(include_timing=False).splitlines()[1])
     ## Model check: candidate fails ❌
     """
-    if isinstance(max_regression, bool) or not isinstance(max_regression, int | float) or not (
-        0.0 <= max_regression <= 1.0
-    ):
-        raise InputError(f"max_regression must be a number in [0, 1], got {max_regression!r}")
+    max_regression, checked = _regression_policy(max_regression, thresholds)
     if not isinstance(test_df, pd.DataFrame) or test_df.empty:
         raise InputError("test_df must be a non-empty pandas DataFrame")
     X, y = split_xy(test_df, target)
@@ -318,7 +338,25 @@ def compare_models(
         candidate_ms_per_1000=cand["ms"],
         baseline_label=base["label"],
         candidate_label=cand["label"],
+        regression_metrics=checked,
     )
+
+
+def _regression_policy(max_regression: Any, thresholds: Any) -> tuple[float, tuple[str, ...]]:
+    if thresholds is not None:
+        if max_regression is not None:
+            raise InputError("give max_regression or thresholds (the gate file), not both")
+        gate = as_thresholds(thresholds)
+        if gate.max_regression is None:
+            raise InputError("the quality gate sets no max_regression to compare with")
+        return gate.max_regression, gate.checked_metrics
+    if max_regression is None:
+        max_regression = 0.01
+    if isinstance(max_regression, bool) or not isinstance(max_regression, int | float) or not (
+        0.0 <= max_regression <= 1.0
+    ):
+        raise InputError(f"max_regression must be a number in [0, 1], got {max_regression!r}")
+    return float(max_regression), GATED_METRICS
 
 
 def _score(role: str, model: Any, path: Any, X: pd.DataFrame, y: np.ndarray, repeats: int

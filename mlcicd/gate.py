@@ -5,10 +5,17 @@ A gate is a short YAML file, for example::
     min_accuracy: 0.90
     min_recall: 0.90
     max_regression: 0.01   # no metric may drop more than 1 point below the baseline
+    regression_metrics: [accuracy, precision, recall, f1]   # the metrics that rule covers
 
 :func:`apply_gate` checks a model's metrics against it and returns a
 :class:`GateResult` listing every rule, passed or not, so a failing gate says at once
 everything that is wrong, not just the first thing.
+
+The file is the one statement of the release policy: the quality gate
+(:func:`apply_gate`, ``mlcicd gate``), the pull-request comparison
+(:func:`mlcicd.compare.compare_models` with ``thresholds=``, ``mlcicd compare
+--thresholds``) and the pipeline (``ci/pr_check.sh``, ``ci/pipeline.sh``) all read
+``max_regression`` and ``regression_metrics`` from it, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -25,10 +32,24 @@ import pandas as pd
 from mlcicd.errors import CheckFailed, InputError
 from mlcicd.io import read_json, read_yaml, short_repr
 
-__all__ = ["GATED_METRICS", "GateRule", "GateResult", "GateThresholds", "apply_gate"]
+__all__ = [
+    "GATED_METRICS",
+    "REGRESSION_METRIC_CHOICES",
+    "GateRule",
+    "GateResult",
+    "GateThresholds",
+    "apply_gate",
+    "as_thresholds",
+]
 
-#: Metrics the gate knows; ``max_regression`` applies to each of them.
+#: Metrics with a ``min_<metric>`` rule, and those ``max_regression`` covers by default.
 GATED_METRICS = ("accuracy", "precision", "recall", "f1")
+#: Metrics ``regression_metrics`` may name: every score of
+#: :func:`mlcicd.metrics.classification_metrics` (``roc_auc`` when the model has scores).
+REGRESSION_METRIC_CHOICES = (
+    "accuracy", "precision", "recall", "f1", "precision_weighted", "recall_weighted",
+    "f1_weighted", "roc_auc",
+)
 
 # Float noise must not fail a model that sits exactly on a threshold.
 _TOLERANCE = 1e-9
@@ -43,14 +64,20 @@ class GateThresholds:
     min_accuracy, min_precision, min_recall, min_f1 : float or None
         Lowest acceptable value of each metric, in [0, 1].
     max_regression : float or None
-        Largest absolute drop allowed below the baseline, applied to each of
-        :data:`GATED_METRICS` (0.01 = one percentage point). Needs baseline metrics.
+        Largest absolute drop allowed below the baseline (0.01 = one percentage point),
+        applied to each of ``regression_metrics``. Needs baseline metrics.
+    regression_metrics : sequence of str or None
+        The metrics ``max_regression`` covers, from :data:`REGRESSION_METRIC_CHOICES`;
+        ``None`` means :data:`GATED_METRICS`. The pull-request comparison marks exactly
+        these metrics pass or fail, so its verdict and the gate's always agree.
 
     Examples
     --------
     >>> GateThresholds.from_dict({"min_accuracy": 0.9, "max_regression": 0.01})
     GateThresholds(min_accuracy=0.9, min_precision=None, min_recall=None, min_f1=None, \
-max_regression=0.01)
+max_regression=0.01, regression_metrics=None)
+    >>> GateThresholds(max_regression=0.02, regression_metrics=["accuracy"]).checked_metrics
+    ('accuracy',)
     >>> GateThresholds.from_dict({"min_acuracy": 0.9})
     Traceback (most recent call last):
     ...
@@ -62,17 +89,42 @@ max_regression=0.01)
     min_recall: float | None = None
     min_f1: float | None = None
     max_regression: float | None = None
+    regression_metrics: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        self._check_regression_metrics()
         for item in fields(self):
             value = getattr(self, item.name)
-            if value is None:
+            if value is None or item.name == "regression_metrics":
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InputError(f"thresholds: {item.name} must be a number, got {value!r}")
             if not 0.0 <= float(value) <= 1.0:
                 raise InputError(f"thresholds: {item.name} must be in [0, 1], got {value!r}")
             object.__setattr__(self, item.name, float(value))
+
+    def _check_regression_metrics(self) -> None:
+        names = self.regression_metrics
+        if names is None:
+            return
+        if isinstance(names, str) or not isinstance(names, list | tuple):
+            raise InputError(
+                f"thresholds: regression_metrics must be a list of metric names, got {names!r}"
+            )
+        unknown = [n for n in names if n not in REGRESSION_METRIC_CHOICES]
+        if not names or unknown:
+            raise InputError(
+                f"thresholds: regression_metrics has unknown or no names {unknown or names!r}; "
+                f"expected some of {', '.join(REGRESSION_METRIC_CHOICES)}"
+            )
+        if len(set(names)) != len(names):
+            raise InputError(f"thresholds: regression_metrics repeats a name: {list(names)}")
+        object.__setattr__(self, "regression_metrics", tuple(names))
+
+    @property
+    def checked_metrics(self) -> tuple[str, ...]:
+        """The metrics ``max_regression`` applies to (:data:`GATED_METRICS` by default)."""
+        return self.regression_metrics or GATED_METRICS
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "thresholds") -> GateThresholds:
@@ -89,7 +141,8 @@ max_regression=0.01)
             thresholds = cls(**dict(data))
         except InputError as exc:
             raise InputError(str(exc).replace("thresholds:", f"{source}:", 1)) from None
-        if all(value is None for value in thresholds.to_dict().values()):
+        rules = {k: v for k, v in thresholds.to_dict().items() if k != "regression_metrics"}
+        if all(value is None for value in rules.values()):
             raise InputError(f"{source}: no threshold set; expected at least one of "
                              f"{', '.join(known)}")
         return thresholds
@@ -191,8 +244,9 @@ def apply_gate(
     Parameters
     ----------
     metrics
-        The candidate's metrics: a mapping or a JSON file (``metrics.json`` of an
-        artifact, or its ``metadata.json``, whose ``metrics`` entry is used).
+        The candidate's metrics: a mapping, a JSON file, an artifact folder or its
+        ``metadata.json`` (the artifact's metrics, read through its metadata;
+        ``DIR/metrics.json`` of an artifact folder is read the same way).
     thresholds
         A :class:`GateThresholds`, a mapping or a YAML file.
     baseline_metrics
@@ -217,10 +271,12 @@ def apply_gate(
     >>> result.passed, [rule.metric for rule in result.failures]
     (False, ['accuracy'])
     """
-    gate = _as_thresholds(thresholds)
+    gate = as_thresholds(thresholds)
     regression = gate.max_regression is not None and baseline_metrics is not None
     minimums = {m: getattr(gate, f"min_{m}") for m in GATED_METRICS}
-    needed = [m for m in GATED_METRICS if regression or minimums[m] is not None]
+    needed = [m for m in GATED_METRICS if minimums[m] is not None]
+    if regression:
+        needed += [m for m in gate.checked_metrics if m not in needed]
     values = _metric_values(_as_metrics(metrics, "metrics"), needed)
     rules: list[GateRule] = []
     skipped: list[str] = []
@@ -234,7 +290,7 @@ def apply_gate(
             skipped.append("max_regression (no baseline metrics given)")
         else:
             base = _metric_values(_as_metrics(baseline_metrics, "baseline metrics"), needed)
-            for metric in GATED_METRICS:
+            for metric in gate.checked_metrics:
                 value, reference = values[metric], base[metric]
                 limit = reference - gate.max_regression
                 rules.append(GateRule("max_regression", metric, value, limit,
@@ -242,7 +298,8 @@ def apply_gate(
     return GateResult(passed=all(rule.passed for rule in rules), rules=rules, skipped=skipped)
 
 
-def _as_thresholds(thresholds: Any) -> GateThresholds:
+def as_thresholds(thresholds: Any) -> GateThresholds:
+    """A :class:`GateThresholds` from itself, a mapping or a YAML path."""
     if isinstance(thresholds, GateThresholds):
         return thresholds
     if isinstance(thresholds, Mapping):

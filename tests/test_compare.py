@@ -70,7 +70,9 @@ def test_a_clearly_better_candidate_passes_and_the_statistics_say_so(models, dat
 
 def test_a_majority_class_candidate_fails_and_the_statistics_agree(bad_report):
     assert not bad_report.passed
-    assert {"accuracy", "precision", "f1", "roc_auc"} <= set(bad_report.failures)
+    assert {"accuracy", "precision", "f1"} <= set(bad_report.failures)
+    # Only the gate's metrics decide; ROC AUC also collapses but is shown, not checked.
+    assert "roc_auc" not in bad_report.failures and "roc_auc" in bad_report.changes
     # Predicting "benign" for everyone has perfect recall: it is not a failure.
     assert "recall" not in bad_report.failures
     assert bad_report.accuracy_ci.high < 0
@@ -81,7 +83,7 @@ def test_a_majority_class_candidate_fails_and_the_statistics_agree(bad_report):
 
 def test_every_metric_is_side_by_side_with_its_change(bad_report):
     frame = bad_report.to_frame()
-    assert list(frame.columns) == ["baseline", "candidate", "change", "passed"]
+    assert list(frame.columns) == ["baseline", "candidate", "change", "checked", "passed"]
     assert list(frame.index[:4]) == ["accuracy", "precision", "recall", "f1"]
     assert "roc_auc" in frame.index
     row = frame.loc["accuracy"]
@@ -131,6 +133,18 @@ def test_a_looser_tolerance_lets_a_small_drop_pass(models, data):
     loose = compare_models(models["logistic"], models["dummy"], data[1], max_regression=1.0)
     assert not strict.passed and loose.passed
     assert "100.0 pp" in loose.verdict
+
+
+def test_the_gate_file_sets_the_tolerance_and_the_checked_metrics(models, data, tmp_path):
+    gate = tmp_path / "gate.yaml"
+    gate.write_text("min_accuracy: 0.5\nmax_regression: 0.05\nregression_metrics: [roc_auc]\n")
+    report = compare_models(models["logistic"], models["dummy"], data[1], thresholds=gate)
+    assert (report.max_regression, report.checked, report.failures) == (
+        0.05, ["roc_auc"], ["roc_auc"])
+    assert "| accuracy |" in report.to_markdown() and "| – |" in report.to_markdown()
+    with pytest.raises(InputError, match="not both"):
+        compare_models(models["logistic"], models["dummy"], data[1], thresholds=gate,
+                       max_regression=0.01)
 
 
 def test_saved_artifacts_are_compared_with_their_file_sizes(models, data, tmp_path):

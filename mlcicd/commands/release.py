@@ -26,17 +26,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare a candidate model with the baseline on a test set (exit 1 on regression)",
         description=(
             "Score two saved models on the same test rows: metrics side by side, paired "
-            "bootstrap interval, exact McNemar test, size and timing. Exit 0 when no metric "
-            "drops by more than --max-regression, 1 otherwise."
+            "bootstrap interval, exact McNemar test, size and timing. Exit 0 when no checked "
+            "metric drops by more than the allowed drop, 1 otherwise. Give the quality gate "
+            "(--thresholds config/gate.yaml) to take the drop and the checked metrics from it."
         ),
     )
     compare.add_argument("--baseline", required=True, metavar="DIR", help="baseline artifact")
     compare.add_argument("--candidate", required=True, metavar="DIR", help="candidate artifact")
     compare.add_argument("--test", required=True, metavar="CSV", help="labelled test data")
     compare.add_argument("--target", default="target", help="label column (default: target)")
-    compare.add_argument(
-        "--max-regression", type=float, default=0.01, metavar="DROP",
-        help="largest drop allowed for any metric, as a fraction (default: 0.01 = 1 pp)",
+    policy = compare.add_mutually_exclusive_group()
+    policy.add_argument(
+        "--thresholds", metavar="YAML",
+        help="quality gate whose max_regression and regression_metrics to apply",
+    )
+    policy.add_argument(
+        "--max-regression", type=float, default=None, metavar="DROP",
+        help="largest drop allowed for accuracy, precision, recall and F1, as a fraction "
+        "(default without --thresholds: 0.01 = 1 pp)",
     )
     compare.add_argument(
         "--n-resamples", type=options.count(1, options.LIMITS["n_resamples"]), default=2000,
@@ -82,8 +89,8 @@ def run_compare(args: argparse.Namespace) -> int:
     from mlcicd.io import read_csv
 
     PathCheck(force=args.force).read_folder("--baseline", args.baseline).read_folder(
-        "--candidate", args.candidate).read_file("--test", args.test).write_file(
-        "--out", args.out).check()
+        "--candidate", args.candidate).read_file("--test", args.test).read_file(
+        "--thresholds", args.thresholds).write_file("--out", args.out).check()
     baseline = load_model(args.baseline)
     candidate = load_model(args.candidate)
     test_df = read_csv(args.test, required_columns=[args.target])
@@ -95,6 +102,7 @@ def run_compare(args: argparse.Namespace) -> int:
         n_resamples=args.n_resamples,
         seed=args.seed,
         max_regression=args.max_regression,
+        thresholds=args.thresholds,
         baseline_path=args.baseline,
         candidate_path=args.candidate,
     )
