@@ -3,14 +3,22 @@
 # in its own job (`ci/pipeline.sh STAGE`), tests/test_pipeline_workflow.py runs them in the
 # same order, and a person runs them all with `ci/pipeline.sh all`.
 #
-#   validate    export the bundled breast-cancer data, check both splits against the
-#               committed schema (config/schema.yaml)
-#   train       train the model of config/train.yaml, save the verified artifact
-#   gate        candidate metrics against config/gate.yaml and the baseline's metrics
-#   staging     smoke test of the candidate artifact, then a canary against the baseline
+#   validate    export the bundled breast-cancer data, split once (fixed seed) into
+#               train.csv, test.csv (the gate's rows) and live.csv (the live traffic);
+#               check all three against the committed schema (config/schema.yaml)
+#   train       train the model of config/train.yaml on train.csv, save the artifact
+#   gate        candidate and baseline scored on the same test.csv rows, against the
+#               policy of config/gate.yaml (minimum scores, largest drop, which metrics)
+#   staging     smoke test of the candidate on test.csv, then a canary against the
+#               baseline on live.csv (paired, each live row counted once)
 #   production  blue-green: health check in the idle slot, switch only when it passes
-#   monitor     drift of the newest data against the training data
+#   monitor     drift of the live traffic against the training data
 #   notify      one table of every job's result (from RESULT_<JOB> variables)
+#
+# Honest data flow: train.csv is the plain export's training split (the committed
+# baseline was trained on the same rows), and the held-out rows are split in two: the
+# gate and the smoke test score test.csv, the canary and the monitor see live.csv. No
+# row the candidate trained on is scored, and the canary never replays the gate's rows.
 #
 # There are no real servers behind this project: `mlcicd deploy` rehearses each release on
 # the in-process router with the real models and replayed rows. The places where a real
@@ -25,14 +33,23 @@ CONFIG="${PIPELINE_CONFIG:-config/train.yaml}"
 SCHEMA="${PIPELINE_SCHEMA:-config/schema.yaml}"
 GATE="${PIPELINE_GATE:-config/gate.yaml}"
 BASELINE="${PIPELINE_BASELINE:-baseline}"
-DATA="${PIPELINE_DATA:-data}"
+# A folder of its own: the three-way split must not replace the two files that
+# `mlcicd datasets export` and `make pr-check` write to data/.
+DATA="${PIPELINE_DATA:-data/pipeline}"
 OUT="${PIPELINE_OUT:-out/pipeline}"
 CANDIDATE="$OUT/candidate"
-# Labelled rows for the smoke tests and the replayed traffic: the held-out split.
+# Share of the held-out rows that become the live-traffic stream (live.csv); the rest
+# (test.csv) is what the gate and the smoke test score.
+LIVE_SIZE="${PIPELINE_LIVE_SIZE:-0.7}"
+# Labelled rows for the smoke tests: the gate's held-out rows.
 SMOKE="${PIPELINE_SMOKE:-$DATA/test.csv}"
-# The newest data to monitor; in production, an export of the latest requests. The
-# held-out split stands in for it here.
-BATCH="${PIPELINE_BATCH:-$DATA/test.csv}"
+# The live traffic: the canary replays it and the monitor checks it for drift. In
+# production, an export of the latest labelled requests.
+LIVE="${PIPELINE_LIVE:-$DATA/live.csv}"
+# Canary shares of traffic. The live stream holds about a hundred users, so a 5 % step
+# would hold two or three of them and wait for their requests far longer than the
+# stream lasts; three larger steps still stop a bad candidate before it serves everyone.
+CANARY_STEPS="${PIPELINE_CANARY_STEPS:-0.25,0.5,1.0}"
 
 STAGES="validate train gate staging production monitor"
 #: The workflow's jobs, in the order of their `needs` chain, for the notify table.
@@ -69,14 +86,14 @@ publish() { # print a report, and add it to the job page when running on GitHub
 
 stage_validate() {
   require "$SCHEMA"
-  "$MLCICD" datasets export breast-cancer --out "$DATA"
-  for split in train test; do
+  "$MLCICD" datasets export breast-cancer --out "$DATA" --live-size "$LIVE_SIZE"
+  for split in train test live; do
     "$MLCICD" validate --schema "$SCHEMA" --format markdown "$DATA/$split.csv" \
       >"$OUT/validate-$split.md" || note $?
   done
   {
     echo "### Data validation against \`$SCHEMA\`"
-    for split in train test; do
+    for split in train test live; do
       echo
       echo "#### \`$split.csv\`"
       echo
@@ -94,14 +111,18 @@ stage_train() {
 }
 
 stage_gate() {
-  require "$CANDIDATE/metrics.json" "$GATE" "$BASELINE/metrics.json"
-  "$MLCICD" gate --metrics "$CANDIDATE/metrics.json" --thresholds "$GATE" \
-    --baseline "$BASELINE/metrics.json" --format markdown --out "$OUT/gate.md" || note $?
+  require "$CANDIDATE/metadata.json" "$GATE" "$BASELINE/metadata.json" "$DATA/test.csv"
+  # The baseline is scored on the same rows as the candidate (its own metrics file was
+  # computed on another test set), so the largest-drop rule compares like with like.
+  "$MLCICD" evaluate --model "$BASELINE" --data "$DATA/test.csv" \
+    --out "$OUT/baseline-test.json" >"$OUT/baseline-test.txt"
+  "$MLCICD" gate --metrics "$CANDIDATE/metadata.json" --thresholds "$GATE" \
+    --baseline "$OUT/baseline-test.json" --format markdown --out "$OUT/gate.md" || note $?
   publish "$OUT/gate.md"
 }
 
 stage_staging() {
-  require "$BASELINE/metadata.json" "$CANDIDATE/metadata.json" "$SMOKE" "$GATE"
+  require "$BASELINE/metadata.json" "$CANDIDATE/metadata.json" "$SMOKE" "$LIVE" "$GATE"
   # Real deployment: push the candidate to the staging endpoint here; the smoke test and
   # the canary would then send their requests to it instead of the in-process router.
   #
@@ -111,12 +132,15 @@ stage_staging() {
     >"$OUT/smoke.txt"
   "$MLCICD" gate --metrics "$OUT/smoke.json" --thresholds "$GATE" --format markdown \
     --out "$OUT/smoke.md" || note $?
-  # Canary: the candidate takes a growing share of the replayed traffic (5 % to 100 %);
-  # it is rolled back at the first step where its errors or accuracy break the guardrails.
+  # Canary: the candidate takes a growing share of the live traffic (CANARY_STEPS). It is
+  # rolled back as soon as its errors break the guardrail or its accuracy is shown to be
+  # worse than the baseline's, and promoted once it is shown to be no more than the
+  # plan's margin worse; a stream that ends first is "inconclusive" (a failed check).
   # A candidate that failed its smoke test gets no traffic at all.
   if [ "$failed" -eq 0 ]; then
-    "$MLCICD" deploy canary --stable "$BASELINE" --candidate "$CANDIDATE" --data "$SMOKE" \
-      --timeline "$OUT/canary.csv" --plot "$OUT/canary.png" >"$OUT/canary.txt" || note $?
+    "$MLCICD" deploy canary --stable "$BASELINE" --candidate "$CANDIDATE" --data "$LIVE" \
+      --steps "$CANARY_STEPS" --timeline "$OUT/canary.csv" --plot "$OUT/canary.png" \
+      >"$OUT/canary.txt" || note $?
   else
     echo "canary not started: the smoke test failed" >"$OUT/canary.txt"
   fi
@@ -127,7 +151,7 @@ stage_staging() {
     echo
     cat "$OUT/smoke.md"
     echo
-    echo "Canary against the baseline (timeline and figure in the job's artifacts):"
+    echo "Canary against the baseline on \`$LIVE\` (timeline and figure in the job's artifacts):"
     echo
     echo '```text'
     cat "$OUT/canary.txt"
@@ -155,8 +179,8 @@ stage_production() {
 }
 
 stage_monitor() {
-  require "$DATA/train.csv" "$BATCH"
-  "$MLCICD" drift --reference "$DATA/train.csv" --current "$BATCH" --exclude target \
+  require "$DATA/train.csv" "$LIVE"
+  "$MLCICD" drift --reference "$DATA/train.csv" --current "$LIVE" --exclude target \
     --format markdown >"$OUT/drift.md" || note $?
   publish "$OUT/drift.md"
 }

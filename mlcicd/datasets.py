@@ -4,7 +4,9 @@
   30 numeric features, no download) with snake_case column names and an integer
   ``target`` (0 = malignant, 1 = benign, as in scikit-learn).
 * :func:`split_frame` and :func:`export_dataset`: a stratified, seeded train/test split,
-  written as ``train.csv`` and ``test.csv``.
+  written as ``train.csv`` and ``test.csv``; with ``live_size`` the held-out rows are
+  split once more into the gate's test set and a separate live-traffic stream
+  (``live.csv``), for a pipeline whose canary must not reuse the gate's rows.
 * :func:`make_people_frame`, :func:`make_dirty_frame` and :func:`people_schema`: a small
   synthetic table of people, a copy of it with deliberate problems, and the schema a
   careful engineer would write for it, so that a validation report has something to say.
@@ -120,8 +122,16 @@ def export_dataset(
     seed: int = 0,
     *,
     overwrite: bool = False,
-) -> tuple[Path, Path]:
-    """Write ``train.csv`` and ``test.csv`` of a known data set into ``out_dir``.
+    live_size: float = 0.0,
+) -> tuple[Path, ...]:
+    """Write ``train.csv`` and ``test.csv`` (and ``live.csv``) of a known data set.
+
+    With ``live_size`` (a share in (0, 1)), the held-out rows are split again, stratified
+    and with the same seed, into ``test.csv`` (what the quality gate and the smoke test
+    score) and ``live.csv`` (the traffic a canary replays and the monitor watches).
+    ``train.csv`` stays byte for byte the file of the plain export, so a model trained
+    on it (the committed baseline) has seen no row of either, and the gate never sees
+    a row of the live stream. Returns ``(train, test)`` or ``(train, test, live)``.
 
     Each file is written atomically, so a failure leaves any previous file whole. An
     existing file holding other data is an :class:`InputError` unless ``overwrite``:
@@ -132,6 +142,9 @@ def export_dataset(
     >>> train_path, test_path = export_dataset("breast-cancer", tempfile.mkdtemp())
     >>> train_path.name, len(pd.read_csv(test_path))
     ('train.csv', 143)
+    >>> paths = export_dataset("breast-cancer", tempfile.mkdtemp(), live_size=0.7)
+    >>> [(path.name, len(pd.read_csv(path))) for path in paths]
+    [('train.csv', 426), ('test.csv', 42), ('live.csv', 101)]
     """
     if name not in DATASETS:
         close = difflib.get_close_matches(str(name), DATASETS, n=1)
@@ -141,8 +154,17 @@ def export_dataset(
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder")
     train, test = split_frame(DATASETS[name](), test_size=test_size, seed=seed)
-    texts = {folder / "train.csv": train.to_csv(index=False),
-             folder / "test.csv": test.to_csv(index=False)}
+    texts = {folder / "train.csv": train.to_csv(index=False)}
+    if isinstance(live_size, bool) or not isinstance(live_size, int | float) or not (
+        0 <= live_size < 1
+    ):
+        raise InputError(f"live_size must be a share in [0, 1), got {live_size!r}")
+    if live_size > 0:
+        test, live = split_frame(test, test_size=live_size, seed=seed)
+        texts[folder / "test.csv"] = test.to_csv(index=False)
+        texts[folder / "live.csv"] = live.to_csv(index=False)
+    else:
+        texts[folder / "test.csv"] = test.to_csv(index=False)
     changed = [path for path, text in texts.items() if not _holds(path, text)]
     clobbered = [str(path) for path in changed if path.exists()]
     if clobbered and not overwrite:
@@ -150,7 +172,7 @@ def export_dataset(
                          "use --force (overwrite=True) to replace")
     for path in changed:
         atomic_write_text(path, texts[path])
-    return folder / "train.csv", folder / "test.csv"
+    return tuple(texts)
 
 
 def _holds(path: Path, text: str) -> bool:

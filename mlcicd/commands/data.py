@@ -77,6 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--out", default="data", metavar="DIR", help="folder (default: data)")
     export.add_argument("--test-size", type=options.fraction(open_low=True, open_high=True),
                         default=0.25, help="share of rows in the test set (default: 0.25)")
+    export.add_argument("--live-size", type=options.fraction(open_low=True, open_high=True),
+                        default=None, help="also write live.csv: this share of the held-out "
+                        "rows becomes a live-traffic stream, the rest stays test.csv; "
+                        "train.csv is unchanged")
     export.add_argument("--seed", type=options.seed, default=0,
                         help="random seed, in [0, 2**32) (default: 0)")
     options.add_force(export)
@@ -121,9 +125,10 @@ def run_export(args: argparse.Namespace) -> int:
     """Export a built-in data set as train.csv and test.csv."""
     from mlcicd.datasets import export_dataset
 
-    PathCheck(force=args.force).write_folder("--out", args.out,
-                                             files=("train.csv", "test.csv")).check()
-    train_path, test_path = export_dataset(args.name, args.out, test_size=args.test_size,
-                                           seed=args.seed, overwrite=args.force)
-    print(f"wrote {train_path} and {test_path}")
+    live = args.live_size is not None
+    files = ("train.csv", "test.csv", "live.csv") if live else ("train.csv", "test.csv")
+    PathCheck(force=args.force).write_folder("--out", args.out, files=files).check()
+    paths = export_dataset(args.name, args.out, test_size=args.test_size, seed=args.seed,
+                           overwrite=args.force, live_size=args.live_size or 0.0)
+    print("wrote " + ", ".join(map(str, paths[:-1])) + f" and {paths[-1]}")
     return 0

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EXIT_OK = 0
+#: Timeline columns ``deploy canary`` prints (all of them go to --timeline).
+CANARY_COLUMNS = ("step", "weight", "requests_so_far", "canary_requests", "error_rate",
+                  "labelled", "canary_accuracy", "stable_accuracy", "difference",
+                  "difference_low", "difference_high", "decision")
 #: Most requests one ``deploy canary`` replays (rows x --repeat): memory stays bounded.
 MAX_REPLAYED = 2_000_000
 
@@ -55,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Replay the rows of a labelled CSV (shuffled, repeated --repeat times) as "
             "requests; the candidate gets the --steps shares of traffic, checked after "
-            "each step. Exit 0 when promoted, 1 when aborted or when the data ran out."
+            "each step. Exit 0 when promoted, 1 when aborted or when the data ran out "
+            "(inconclusive)."
         ),
     )
     canary.add_argument("--stable", required=True, metavar="DIR", help="live model artifact")
@@ -65,11 +70,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     canary.add_argument("--steps", default="0.05,0.1,0.25,0.5,1.0",
                         help="canary shares, comma separated (default: 0.05,0.1,0.25,0.5,1.0)")
     canary.add_argument("--min-requests", type=int, default=50,
-                        help="canary requests per step before judging it (default: 50)")
+                        help="canary requests a step must serve before it may continue or "
+                        "promote; an abort needs no minimum (default: 50)")
     canary.add_argument("--min-labels", type=int, default=30,
-                        help="labelled canary requests before judging accuracy (default: 30)")
+                        help="labelled evidence (pairs, or requests per arm with "
+                        "--two-arms) before accuracy is judged; 0 turns it off (default: 30)")
     canary.add_argument("--max-accuracy-drop", type=float, default=0.05,
-                        help="largest accuracy drop versus stable (default: 0.05)")
+                        help="non-inferiority margin m in (0, 1): a candidate as accurate as "
+                        "stable is aborted at most --alpha of the time, one 2m worse "
+                        "promoted at most --beta of the time (default: 0.05)")
+    canary.add_argument("--alpha", type=float, default=0.05,
+                        help="chance of aborting an equally accurate candidate, in (0, 0.5) "
+                        "(default: 0.05)")
+    canary.add_argument("--beta", type=float, default=0.05,
+                        help="chance of promoting a candidate 2 x margin worse, in (0, 0.5) "
+                        "(default: 0.05)")
+    canary.add_argument("--two-arms", action="store_true",
+                        help="compare canary users with stable users instead of asking the "
+                        "stable model about the canary's requests too (needs far more labels)")
     canary.add_argument("--max-error-rate", type=float, default=0.01,
                         help="largest share of failing canary requests (default: 0.01)")
     canary.add_argument("--repeat", type=options.count(1, options.LIMITS["repeat"]), default=20,
@@ -165,7 +183,8 @@ def run_canary(args: argparse.Namespace) -> int:
 
     plan = CanaryPlan(steps=_steps(args.steps), min_requests=args.min_requests,
                       min_labels=args.min_labels, max_accuracy_drop=args.max_accuracy_drop,
-                      max_error_rate=args.max_error_rate)
+                      max_error_rate=args.max_error_rate, alpha=args.alpha, beta=args.beta,
+                      paired=not args.two_arms)
     PathCheck(force=args.force).read_folder("--stable", args.stable).read_folder(
         "--candidate", args.candidate).read_file("--data", args.data).write_file(
         "--timeline", args.timeline).write_file("--plot", args.plot,
@@ -179,14 +198,19 @@ def run_canary(args: argparse.Namespace) -> int:
     _require_known_labels(y, args.data, stable, candidate)
     rng = np.random.default_rng(args.seed)
     order = np.concatenate([rng.permutation(len(X)) for _ in range(args.repeat)])
-    keys = [f"user-{i}" for i in rng.integers(0, 10 * len(X), size=len(order))]
+    # One user per row: a replayed row is that user coming back, so the canary counts
+    # its label once (replays add traffic for the guardrails, not accuracy evidence).
+    keys = [f"row-{i}" for i in order]
     router = Router({"stable": stable, "canary": None})
     release = CanaryRelease(router, candidate, plan)
     release.run(X.iloc[order].reset_index(drop=True), y.to_numpy()[order], keys)
     timeline = release.timeline_frame()
+    if plan.min_labels:
+        print(f"accuracy rule: {plan.rule.risks()}")
     if len(timeline):
         timeline["reasons"] = timeline["reasons"].map("; ".join)
-        print(timeline.drop(columns=["reasons"]).to_string(index=False, float_format="%.3f"))
+        shown = [c for c in CANARY_COLUMNS if c in timeline.columns]
+        print(timeline[shown].to_string(index=False, float_format="%.3f"))
         print(f"last decision: {timeline['decision'].iloc[-1]}: {timeline['reasons'].iloc[-1]}")
     else:
         print("no step could be judged: not enough requests or labels")
@@ -200,6 +224,10 @@ def run_canary(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         release.plot().savefig(args.plot, dpi=120)
     print(f"canary {candidate.version}: {release.status_}")
+    if release.status_ == "inconclusive":
+        raise CheckFailed(f"canary {candidate.version} inconclusive: the data ran out after "
+                          f"{router.n_requests} requests before a decision; replay more rows "
+                          "or lower --min-requests")
     if release.status_ != "promoted":
         raise CheckFailed(f"candidate {candidate.version} not promoted ({release.status_})")
     return EXIT_OK
