@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 JOBS ?= 2
 BOOK_FLAGS := -W -n --keep-going
+# Tests that share an expensive module fixture carry an xdist_group mark and run on one
+# worker, so the fixture is built once (tests/conftest.py also starts slow tests first).
+PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 # The extras of pyproject.toml that the venv gets with the library. A CI job that needs
 # less asks for less (`make venv EXTRAS=` is the library alone, EXTRAS=labs adds papermill).
 EXTRAS ?= dev
@@ -13,7 +16,7 @@ STAMP := $(VENV)/.installed-$(or $(EXTRAS),library)
 # `make lint` needs ruff and nothing else, so a lint-only job installs only ruff.
 RUFF_STAMP := $(VENV)/.installed-ruff
 
-.PHONY: help venv book book-clean book-cache-key test test-fast test-book lint labs \
+.PHONY: help venv book book-clean book-cache-key test test-fast test-book lint lab labs \
 	labs-notebooks bench pr-check coverage clean
 
 help:
@@ -22,23 +25,28 @@ help:
 	@echo "make lint   ruff"
 	@echo "make test-fast   every test that does not read the built book"
 	@echo "make test-book   build the book, then the tests that read it (browser included)"
-	@echo "make labs   run the full papermill matrix of the labs"
+	@echo "make lab    open the learner notebooks (labs/student) in JupyterLab on 127.0.0.1"
+	@echo "make labs   run the labs' papermill matrix and 30 random legal parameter sets"
 	@echo "make labs-notebooks   re-execute labs/src into labs/solutions and labs/student"
 	@echo "make bench  run the benchmark scripts in bench/"
 	@echo "make pr-check   the pull-request model check, locally: prints the PR comment"
 	@echo "make coverage   the tests of make test-fast, with a coverage report (coverage.xml, htmlcov/)"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
+# --no-compile: Python compiles the modules it imports on first use, instead of every file
+# of every package up front.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".$(if $(EXTRAS),[$(EXTRAS)])"
+	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt \
+		-e ".$(if $(EXTRAS),[$(EXTRAS)])"
 	if $(BIN)/python -c "import ipykernel" 2>/dev/null; then \
 		$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null; fi
+	if test -x $(BIN)/ruff; then touch $(RUFF_STAMP); fi
 	touch $@
 
 $(RUFF_STAMP): constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt ruff
+	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt ruff
 	touch $@
 
 venv: $(STAMP)
@@ -73,20 +81,33 @@ book-cache-key:
 book-clean:
 	rm -rf _build
 
-test: $(STAMP) lint book
-	$(BIN)/python -m pytest -n $(JOBS)
+# The book build keeps about one core busy for a minute or two (one page at a time), so
+# `make test` runs it side by side with the tests that do not read the built book, then
+# runs those that do. Each side's output is printed when it ends.
+test: $(STAMP) lint
+	@echo "make test: building the book while the other tests run; output follows each one's end"
+	$(MAKE) --no-print-directory -j2 --output-sync=target book test-fast
+	$(PYTEST) -m book
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) -m "not book"
+	$(PYTEST) -m "not book"
 
 test-book: $(STAMP) book
-	$(BIN)/python -m pytest -n $(JOBS) -m book
+	$(PYTEST) -m book
 
 lint: $(RUFF_STAMP)
 	$(BIN)/ruff check .
 
+# JupyterLab on 127.0.0.1 in labs/student with the venv's python3 kernel (PORT=8889 make lab).
+lab: $(STAMP)
+	$(BIN)/mlcicd labs lab --port $(or $(PORT),8888)
+
+# The named parameter sets, then a property run: 30 random legal sets across the labs
+# (ranges in labs/params.yaml), seeded so a failure can be rerun with the same --seed.
 labs: $(STAMP)
 	$(BIN)/mlcicd labs run --jobs $(JOBS) --out _build/labs
+	$(BIN)/mlcicd labs run --random 30 --seed $(or $(LABS_SEED),0) --jobs $(JOBS) \
+		--out _build/labs-random
 
 labs-notebooks: $(STAMP)
 	$(BIN)/mlcicd labs execute
@@ -101,7 +122,7 @@ pr-check: $(STAMP)
 
 # CI's pull-request job: lint and the book's tests run in their own jobs.
 coverage: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) -m "not book" \
+	$(PYTEST) -m "not book" \
 		--cov=mlcicd --cov-report=term --cov-report=xml --cov-report=html
 	$(BIN)/python -m coverage report --format=markdown > htmlcov/coverage.md
 

@@ -24,8 +24,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from system_tools import skip_module_without
 
 pytestmark = pytest.mark.book
+skip_module_without(
+    ("chromium", "chromium-browser"), "apt-get install chromium", "the book in a browser"
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Another build can be tested in place of _build/html (a book built with --path-output).

@@ -406,6 +406,7 @@ def baseline_files() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((ROOT / "baseline").iterdir())}
 
 
+@pytest.mark.slow
 def test_nightly_cycle_without_drift_keeps_the_model_and_reports(tmp_path):
     before = baseline_files()
     result, outputs = run_retrain(tmp_path)
@@ -419,6 +420,7 @@ def test_nightly_cycle_without_drift_keeps_the_model_and_reports(tmp_path):
     assert baseline_files() == before
 
 
+@pytest.mark.slow
 def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_path):
     import pandas as pd
 
@@ -444,6 +446,7 @@ def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_pat
     assert baseline_files() == before
 
 
+@pytest.mark.slow
 def test_retrain_with_a_missing_batch_is_bad_input(tmp_path):
     result, outputs = run_retrain(tmp_path, RETRAIN_BATCH=str(tmp_path / "missing.csv"))
     assert result.returncode == 2
@@ -638,3 +641,48 @@ def subcommands(parser: argparse.ArgumentParser) -> dict | None:
         if isinstance(action, argparse._SubParsersAction):
             return action.choices
     return None
+
+
+def test_the_book_cache_stamp_follows_the_content_of_what_the_pages_run(tmp_path, make_and_git):
+    """A fresh CI runner that restored the cache and its stamp executes no page again."""
+    make, git = make_and_git
+    repo = tmp_path / "repo"
+    for name, text in {
+        "Makefile": (ROOT / "Makefile").read_text("utf-8"),
+        "pyproject.toml": "",
+        "constraints.txt": "",
+        "mlcicd/core.py": "ANSWER = 42\n",
+        "book/page.md": "# A page\n",
+    }.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text, "utf-8")
+    subprocess.run([git, "init", "-q", str(repo)], check=True)
+    subprocess.run([git, "-C", str(repo), "add", "."], check=True)
+
+    def dry_run() -> str:
+        done = subprocess.run([make, "-n", "book"], cwd=repo, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def cache_key() -> dict[str, str]:
+        out = subprocess.run([make, "-s", "book-cache-key"], cwd=repo, capture_output=True,
+                             text=True, check=True).stdout
+        return dict(line.split("=", 1) for line in out.splitlines())
+
+    drops_cache = "rm -rf _build/.jupyter_cache"
+    assert drops_cache in dry_run()  # no stamp: a first build starts clean
+    key = cache_key()
+    (repo / "_build" / ".jupyter_cache").mkdir(parents=True)  # what actions/cache restores
+    (repo / "_build" / f".book-inputs-{key['inputs']}").touch()
+    assert drops_cache not in dry_run()
+
+    os.utime(repo / "mlcicd" / "core.py")  # a newer date, the same content
+    (repo / "book" / "page.md").write_text("# A page, edited\n", "utf-8")
+    assert drops_cache not in dry_run()  # jupyter-cache re-runs the edited page alone
+    assert cache_key()["inputs"] == key["inputs"] and cache_key()["pages"] != key["pages"]
+
+    (repo / "mlcicd" / "core.py").write_text("ANSWER = 43\n", "utf-8")
+    assert drops_cache in dry_run()
+    (repo / "mlcicd" / "core.py").write_text("ANSWER = 42\n", "utf-8")
+    (repo / "mlcicd" / "new_module.py").write_text("", "utf-8")  # not yet in git
+    assert drops_cache in dry_run()
