@@ -107,15 +107,58 @@ def test_the_released_model_is_the_verified_artifact_trained_on_the_validated_da
     loaded = load_model(work / "out" / "candidate")
     train = pd.read_csv(work / "data" / "train.csv")
     assert loaded.metadata["feature_names"] == [c for c in train.columns if c != "target"]
-    assert "Validation passed" in (work / "out" / "validate-train.md").read_text("utf-8")
-    assert "Validation passed" in (work / "out" / "validate-test.md").read_text("utf-8")
+    for split in ("train", "test", "live"):
+        report = (work / "out" / f"validate-{split}.md").read_text("utf-8")
+        assert "Validation passed" in report, split
+
+
+def test_the_data_is_split_once_into_train_gate_rows_and_live_traffic(released):
+    work, _ = released
+    frames = {name: pd.read_csv(work / "data" / f"{name}.csv")
+              for name in ("train", "test", "live")}
+    rows = {name: set(map(tuple, frame.round(10).to_numpy())) for name, frame in frames.items()}
+    assert not rows["train"] & rows["test"] and not rows["train"] & rows["live"]
+    assert not rows["test"] & rows["live"]  # the gate never scores a canary row
+    # train.csv is the plain export's training split, so the committed baseline (trained on
+    # it) has never seen a gate or live row either; together they are the held-out rows.
+    plain = tmp_export(work)
+    assert frames["train"].equals(pd.read_csv(plain / "train.csv"))
+    held_out = set(map(tuple, pd.read_csv(plain / "test.csv").round(10).to_numpy()))
+    assert rows["test"] | rows["live"] == held_out
+    assert len(frames["live"]) > 2 * len(frames["test"])
+
+
+def tmp_export(work: Path) -> Path:
+    out = work / "plain-export"
+    if not (out / "train.csv").exists():
+        subprocess.run([str(MLCICD), "datasets", "export", "breast-cancer", "--out", str(out)],
+                       check=True, capture_output=True)
+    return out
+
+
+def test_each_stage_scores_the_rows_it_should(released):
+    work, _ = released
+    staging = (work / "out" / "staging.md").read_text("utf-8")
+    assert f"Smoke test of the candidate on `{work / 'data' / 'test.csv'}`" in staging
+    assert f"baseline on `{work / 'data' / 'live.csv'}`" in staging
+    n_test = len(pd.read_csv(work / "data" / "test.csv"))
+    assert f"on {work / 'data' / 'test.csv'} ({n_test} rows)" in (
+        work / "out" / "baseline-test.txt").read_text("utf-8")
+    drift = (work / "out" / "drift.md").read_text("utf-8")
+    assert f"current: {len(pd.read_csv(work / 'data' / 'live.csv'))} rows" in drift
 
 
 def test_staging_promotes_the_candidate_through_every_canary_step(released):
     work, _ = released
     timeline = pd.read_csv(work / "out" / "canary.csv")
-    assert timeline["weight"].tolist() == [0.05, 0.1, 0.25, 0.5, 1.0]
+    steps = re.search(r'^CANARY_STEPS="\$\{PIPELINE_CANARY_STEPS:-([\d.,]+)\}"$',
+                      SCRIPT.read_text(encoding="utf-8"), re.M)
+    assert steps and timeline["weight"].tolist() == [float(w) for w in steps[1].split(",")]
     assert timeline["decision"].iloc[-1] == "promote"
+    # Paired evidence, each live row counted once however often the stream replays it.
+    live_rows = len(pd.read_csv(work / "data" / "live.csv"))
+    assert timeline["canary_labelled"].max() <= live_rows
+    assert timeline["requests_so_far"].iloc[-1] > live_rows
     assert "canary sha-" in (work / "out" / "canary.txt").read_text("utf-8")
     assert (work / "out" / "canary.png").stat().st_size > 0
 
@@ -174,6 +217,7 @@ def test_notify_reports_a_release_with_drift_found_afterwards(tmp_path):
 def test_a_candidate_below_the_gate_fails_with_its_report(released, tmp_path):
     work, _ = released
     shutil.copytree(work / "out" / "candidate", tmp_path / "out" / "candidate")
+    shutil.copytree(work / "data", tmp_path / "data")
     strict = tmp_path / "gate.yaml"
     strict.write_text("min_accuracy: 0.99\nmax_regression: 0.01\n", encoding="utf-8")
     result = pipeline("gate", tmp_path, PIPELINE_GATE=str(strict))
