@@ -50,6 +50,27 @@ def test_a_bad_candidate_is_rolled_back_by_the_canary_command(workspace, capsys)
     assert "not promoted" in captured.err
 
 
+def test_a_canary_whose_data_runs_out_is_inconclusive_and_exit_code_1(workspace, capsys):
+    code = main(["deploy", "canary", "--stable", str(workspace / "stable"),
+                 "--candidate", str(workspace / "good"), "--data", str(workspace / "test.csv"),
+                 "--repeat", "1", "--min-requests", "1000"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "inconclusive" in captured.out and "inconclusive" in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_an_empty_stream_is_exit_code_2(workspace, tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    header = (workspace / "test.csv").read_text().splitlines()[0]
+    empty.write_text(header + "\n")
+    code = main(["deploy", "canary", "--stable", str(workspace / "stable"),
+                 "--candidate", str(workspace / "good"), "--data", str(empty)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_blue_green_switches_only_a_healthy_candidate(workspace, capsys):
     base = ["deploy", "blue-green", "--live", str(workspace / "stable"),
             "--smoke", str(workspace / "test.csv")]
@@ -78,6 +99,10 @@ def test_a_tampered_candidate_is_exit_code_2_without_traceback(workspace, tmp_pa
         (["--steps", "0.5,1.5"], "(0, 1]"),
         (["--steps", "a,b"], "--steps"),
         (["--repeat", "0"], "--repeat"),
+        (["--max-accuracy-drop", "0"], "--max-accuracy-drop must be in (0, 1), got 0.0"),
+        (["--max-accuracy-drop", "1.5"], "--max-accuracy-drop must be in (0, 1)"),
+        (["--alpha", "0.7"], "--alpha must be in (0, 0.5), got 0.7"),
+        (["--beta", "0"], "--beta must be in (0, 0.5)"),
     ],
 )
 def test_bad_canary_options_are_exit_code_2(workspace, capsys, extra, message):

@@ -181,10 +181,17 @@ def run_canary(args: argparse.Namespace) -> int:
 
     from mlcicd.deploy import CanaryPlan, CanaryRelease, ModelVersion, Router
 
-    plan = CanaryPlan(steps=_steps(args.steps), min_requests=args.min_requests,
-                      min_labels=args.min_labels, max_accuracy_drop=args.max_accuracy_drop,
-                      max_error_rate=args.max_error_rate, alpha=args.alpha, beta=args.beta,
-                      paired=not args.two_arms)
+    try:
+        plan = CanaryPlan(steps=_steps(args.steps), min_requests=args.min_requests,
+                          min_labels=args.min_labels, max_accuracy_drop=args.max_accuracy_drop,
+                          max_error_rate=args.max_error_rate, alpha=args.alpha,
+                          beta=args.beta, paired=not args.two_arms)
+    except InputError as exc:  # name the option the user typed, not the parameter
+        message = str(exc)
+        for name in ("max_accuracy_drop", "max_error_rate", "min_requests", "min_labels",
+                     "alpha", "beta"):
+            message = message.replace(name, "--" + name.replace("_", "-"), 1)
+        raise InputError(message) from None
     PathCheck(force=args.force).read_folder("--stable", args.stable).read_folder(
         "--candidate", args.candidate).read_file("--data", args.data).write_file(
         "--timeline", args.timeline).write_file("--plot", args.plot,
