@@ -31,8 +31,8 @@ __all__ = ["ARTIFACT_MARKER", "PLOT_SUFFIXES", "PathCheck", "is_artifact_folder"
 ARTIFACT_MARKER = "metadata.json"
 
 #: Figure formats matplotlib writes with its default backends (a test checks the list).
-PLOT_SUFFIXES = (".eps", ".jpeg", ".jpg", ".pdf", ".pgf", ".png", ".ps", ".raw", ".rgba",
-                 ".svg", ".svgz", ".tif", ".tiff", ".webp")
+PLOT_SUFFIXES = (".avif", ".eps", ".gif", ".jpeg", ".jpg", ".pdf", ".pgf", ".png", ".ps", ".raw",
+                 ".rgba", ".svg", ".svgz", ".tif", ".tiff", ".webp")
 
 
 def is_artifact_folder(folder: str | os.PathLike[str]) -> bool:
@@ -138,15 +138,15 @@ overwrite it (use --force if you mean it)
 
     def _check_output(self, entry: _Entry, resolved: Path) -> None:
         where = f"{entry.option} {entry.path}"
-        if entry.suffixes and entry.path.suffix.lower() not in entry.suffixes:
-            found = f"{entry.path.suffix!r}" if entry.path.suffix else "no suffix"
-            raise InputError(f"{where}: unknown file type ({found}); "
-                             f"use one of {', '.join(entry.suffixes)}")
         if entry.kind == "file" and resolved.is_dir():
             raise InputError(f"{where}: is a folder; give a file name")
         if entry.kind == "folder" and resolved.exists() and not resolved.is_dir():
             raise InputError(f"{where}: exists and is not a folder")
         _check_writable(where, resolved)
+        if entry.suffixes and entry.path.suffix.lower() not in entry.suffixes:
+            found = f"{entry.path.suffix!r}" if entry.path.suffix else "no suffix"
+            raise InputError(f"{where}: unknown file type ({found}); "
+                             f"use one of {', '.join(entry.suffixes)}")
         if entry.kind == "folder":
             container = self._artifact_containing(resolved.parent)
             if container is not None and not self.force:
