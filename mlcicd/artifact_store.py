@@ -1,30 +1,41 @@
-"""The commit protocol of an artifact folder: lock, write, commit, prune.
+"""The commit protocol of an artifact folder: lock, write, swap one link, prune.
+
+Layout of the bookkeeping (the content-addressed model, metrics and data files live
+beside it, see :mod:`mlcicd.artifacts`)::
+
+    deployment-<n>/metadata.json   what deployment n is (never changed once committed)
+    deployment-<n>/metrics.json    its metrics (the same bytes as its metrics-<sha12>.json)
+    current -> deployment-<n>      the commit point: one symlink, replaced atomically
+    metadata.json -> current/metadata.json    fixed links: both names always resolve
+    metrics.json  -> current/metrics.json     into the same deployment
+
+Swapping ``current`` changes what ``metadata.json`` *and* ``metrics.json`` say in one
+atomic ``rename``, so no crash can leave one newer than the other (two plain files
+cannot be replaced in one step: killed between the two renames, the old layout left
+``metrics.json`` out of step in 6 of 15 aimed kills).
 
 :mod:`mlcicd.artifacts` (save and load) and :mod:`mlcicd.registry` (promote, rollback,
-history) change an artifact folder only through :func:`commit`, which does, under the
-folder's lock:
+history) change a folder only through :func:`commit`, which does, under the folder's
+lock:
 
-1. delete the temp files of writers that died mid-write (nobody else can be writing);
+1. delete what writers that died mid-write left (nobody else can be writing now);
 2. check the committed model is the one the caller expects (``expect_sha256``), so a
    decision taken on production A never replaces a production B committed meanwhile;
 3. write every content-addressed file the new metadata names, atomically;
-4. write ``deployment-<n>.json``, then ``metadata.json`` with the same bytes: the commit;
-5. refresh ``metrics.json``, a plain copy of the committed metrics file kept for people
-   and scripts that look for that name (the library never reads it: it reads the
-   metrics file the metadata names, checked by SHA-256);
+4. write ``deployment-<n>/`` in a temp folder and rename it into place;
+5. point ``current`` at it: the commit;
 6. prune files no recent deployment names (never the committed ones).
 
-A crash before step 4's rename leaves the previous commit in place; files written in
-step 3 and an uncommitted ``deployment-<n>.json`` are cleaned up by the next writer.
-A crash between steps 4 and 5 leaves ``metrics.json`` one commit behind until the next
-writer: two files cannot be replaced in one atomic step, which is why the metrics that
-count are the ones named by the commit point.
+A crash before step 5 leaves the previous commit in place; what steps 3 and 4 wrote is
+cleaned up by the next writer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,8 +46,8 @@ from mlcicd.journal import LOCK_TIMEOUT, exclusive_lock
 
 __all__ = [
     "KEEP_DEPLOYMENTS",
+    "CURRENT_LINK",
     "LOCK_FILE",
-    "METRICS_COPY",
     "commit",
     "committed_metadata",
     "deployment_snapshot",
@@ -46,9 +57,10 @@ __all__ = [
 ]
 
 LOCK_FILE = ".lock"
-#: The convenience copy of the committed metrics (see step 5 above).
-METRICS_COPY = "metrics.json"
-_SNAPSHOT = "deployment-{:06d}.json"
+CURRENT_LINK = "current"
+#: Names at the top of the folder that always resolve into the committed deployment.
+LINKED_NAMES = ("metadata.json", "metrics.json")
+_DEPLOYMENT = "deployment-{:06d}"
 #: Deployments whose files are kept: the committed one and the four before it, so a
 #: rollback has something to return to and a reader that has just read the previous
 #: metadata still finds its model file.
@@ -59,7 +71,7 @@ _NAME_KEYS = ("model_file", "metrics_file", "data_file")
 
 
 def metadata_bytes(metadata: Mapping[str, Any]) -> bytes:
-    """The exact bytes ``metadata.json`` and its ``deployment-<n>.json`` copy hold."""
+    """The exact bytes of a deployment's ``metadata.json``."""
     return (json.dumps(json_safe(dict(metadata)), indent=2, sort_keys=True) + "\n").encode()
 
 
@@ -86,18 +98,18 @@ def committed_metadata(folder: Path) -> dict[str, Any] | None:
 
 
 def deployment_numbers(folder: Path) -> list[int]:
-    """Numbers of the ``deployment-<n>.json`` copies present, ascending."""
+    """Numbers of the ``deployment-<n>`` folders present, ascending."""
     numbers = []
-    for path in folder.glob("deployment-*.json"):
-        digits = path.stem.removeprefix("deployment-")
-        if digits.isdigit():
+    for path in folder.glob("deployment-*"):
+        digits = path.name.removeprefix("deployment-")
+        if digits.isdigit() and path.is_dir():
             numbers.append(int(digits))
     return sorted(numbers)
 
 
 def deployment_snapshot(folder: Path, number: int) -> dict[str, Any] | None:
     """The metadata committed as deployment ``number``, or None when its copy is missing."""
-    path = folder / _SNAPSHOT.format(number)
+    path = folder / _DEPLOYMENT.format(number) / "metadata.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -141,44 +153,93 @@ def commit(
         number = int((current or {}).get("deployment") or 0) + 1
         metadata = build(current, number)
         metadata["deployment"] = number
-        snapshot = folder / _SNAPSHOT.format(number)
+        target = folder / _DEPLOYMENT.format(number)
         try:
             for name, data in files.items():
                 atomic_write_bytes(folder / name, data)
-            atomic_write_bytes(snapshot, metadata_bytes(metadata))
-            _commit_point(folder, metadata)
+            _write_deployment(folder, target, metadata, files)
+            _commit_point(folder, target.name)
         except BaseException:
             # No commit: take back what this attempt wrote that the old commit does not own.
             owned = {(current or {}).get(key) for key in _NAME_KEYS}
             if current is not None and isinstance(current.get("deployment"), int):
                 owned |= _kept_names(folder, current)
-            for path in [folder / name for name in files if name not in owned] + [snapshot]:
+            for path in [folder / name for name in files if name not in owned]:
                 with contextlib.suppress(OSError):
                     path.unlink()
+            if _link_target(folder / CURRENT_LINK) != target.name:
+                shutil.rmtree(target, ignore_errors=True)
             raise
-        _refresh_metrics_copy(folder, metadata)
         _prune(folder, metadata)
     return metadata
 
 
-def _refresh_metrics_copy(folder: Path, metadata: dict[str, Any]) -> None:
-    name = metadata.get("metrics_file")
-    if isinstance(name, str) and (folder / name).is_file():
-        atomic_write_bytes(folder / METRICS_COPY, (folder / name).read_bytes())
+def _write_deployment(folder: Path, target: Path, metadata: dict[str, Any],
+                      files: Mapping[str, bytes]) -> None:
+    """Build ``deployment-<n>/`` in a temp folder, then rename it into place."""
+    staging = folder / f".{target.name}.{os.getpid()}.tmpdir"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)  # an uncommitted leftover of a dead writer
+    metrics_name = metadata.get("metrics_file")
+    metrics = files.get(metrics_name) if isinstance(metrics_name, str) else None
+    if metrics is None and isinstance(metrics_name, str) and (folder / metrics_name).is_file():
+        metrics = (folder / metrics_name).read_bytes()
+    if metrics is None:
+        metrics = metadata_bytes(metadata.get("metrics") or {})
+    staging.mkdir()
+    try:
+        atomic_write_bytes(staging / "metrics.json", metrics)
+        atomic_write_bytes(staging / "metadata.json", metadata_bytes(metadata))
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fsync_dir(folder)
 
 
-def _commit_point(folder: Path, metadata: dict[str, Any]) -> None:
-    # The one rename that makes a new artifact real (tests crash it on purpose).
-    atomic_write_bytes(folder / "metadata.json", metadata_bytes(metadata))
+def _commit_point(folder: Path, deployment: str) -> None:
+    """Point ``current`` at ``deployment`` (one atomic rename: the commit), then make
+    sure the fixed names resolve through it (the older layout had plain files)."""
+    _replace_with_link(folder / CURRENT_LINK, deployment)
+    for name in LINKED_NAMES:
+        path = folder / name
+        if _link_target(path) != f"{CURRENT_LINK}/{name}":
+            _replace_with_link(path, f"{CURRENT_LINK}/{name}")
+    _fsync_dir(folder)
+
+
+def _replace_with_link(path: Path, target: str) -> None:
+    staging = path.with_name(f".{path.name}.{os.getpid()}.link.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        staging.unlink()
+    os.symlink(target, staging)
+    os.replace(staging, path)
+
+
+def _link_target(path: Path) -> str | None:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove_dead_temp_files(folder: Path) -> None:
     # Under the lock no live writer owns a temp file of ours: these are from dead ones.
-    patterns = [f".{prefix}*.tmp" for prefix in (*OWNED_PREFIXES, "deployment-")]
-    patterns += [".metadata.json.*.tmp", f".{METRICS_COPY}.*.tmp"]
+    patterns = [f".{prefix}*.tmp" for prefix in OWNED_PREFIXES]
+    patterns += [f".{name}.*.tmp" for name in (*LINKED_NAMES, CURRENT_LINK)]
     for path in [p for pattern in patterns for p in folder.glob(pattern)]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+    for path in folder.glob(".deployment-*.tmpdir"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _kept_names(folder: Path, metadata: dict[str, Any]) -> set[str]:
@@ -209,6 +270,5 @@ def _prune(folder: Path, metadata: dict[str, Any]) -> None:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     for number in deployment_numbers(folder):
-        if number > int(metadata["deployment"]):  # copies of commits that never happened
-            with contextlib.suppress(FileNotFoundError):
-                (folder / _SNAPSHOT.format(number)).unlink()
+        if number > int(metadata["deployment"]):  # deployments that were never committed
+            shutil.rmtree(folder / _DEPLOYMENT.format(number), ignore_errors=True)

@@ -6,16 +6,15 @@ A model artifact is a folder::
                             canonically (:mod:`mlcicd.canonical`): the same config, data
                             and seed give the same bytes, hence the same SHA-256 and name
     metrics-<sha12>.json    the model's metrics, named after the SHA-256 of its bytes
-    metrics.json            a plain copy of them, refreshed after each commit, for people
-                            and scripts; the library reads the file the metadata names
     data-<sha12>.csv        the training data (optional, ``keep_data=True``): the
                             monitor's drift reference follows the model it came with
-    deployment-<n>.json     a copy of every committed ``metadata.json``, by deployment
-                            number: the lineage a rollback goes back along
-    metadata.json           the single commit point, written last and atomically: names
-                            the model, metrics and data files it owns (with their
-                            SHA-256), library versions, config, data fingerprint, metrics,
-                            feature names, classes and lineage
+    deployment-<n>/         one folder per commit: its metadata.json and metrics.json,
+                            never changed afterwards (the lineage a rollback goes back on)
+    current                 symlink to the committed deployment: the commit point
+    metadata.json           -> current/metadata.json: names the model, metrics and data
+                            files it owns (with their SHA-256), library versions, config,
+                            data fingerprint, metrics, feature names, classes, lineage
+    metrics.json            -> current/metrics.json: always the committed model's metrics
     .lock                   the writers' lock
 
 Why it cannot lose a commit:
@@ -25,12 +24,11 @@ Why it cannot lose a commit:
   waits up to :data:`~mlcicd.journal.LOCK_TIMEOUT` seconds, then fails with an
   :class:`~mlcicd.errors.ArtifactError`. A killed writer's lock dies with it.
 * **Nothing named by a commit is ever half-written.** Every file is content-addressed
-  and written atomically *before* ``metadata.json`` names it, so after a crash at any
-  point the folder holds the previous commit or the new one, and the metrics a reader
-  finds through the metadata belong to the committed model. :func:`read_metrics` and
-  the gate (also when given ``DIR/metrics.json``) read them that way, never by the
-  fixed name, whose copy a crash right after the commit can leave one commit behind
-  (the next writer refreshes it).
+  and written atomically *before* the commit names it, and the commit is one atomic
+  rename of the ``current`` link, which ``metadata.json`` and ``metrics.json`` both go
+  through: after a crash at any point the folder holds the previous commit or the new
+  one, and the two names never disagree (:mod:`mlcicd.artifact_store`).
+  :func:`read_metrics` and the gate read the metrics through the metadata.
 * **Pruning never removes what a reader may open.** Under the lock a writer deletes
   temp files of dead writers and files no recent deployment names; the files of the
   last :data:`KEEP_DEPLOYMENTS` deployments (so the model a rollback returns to, and
@@ -115,7 +113,7 @@ METADATA_KEYS = (
 ALLOWED_TYPES: tuple[str, ...] = ("numpy.dtype", "sklearn.tree._tree.Tree")
 
 _MODEL_FILE_RE = re.compile(r"^model-[0-9a-f]{12}\.skops$")
-_METRICS_FILE_RE = re.compile(r"^metrics-[0-9a-f]{12}\.json$")
+_METRICS_FILE_RE = re.compile(r"^(metrics-[0-9a-f]{12}\.json|deployment-[0-9]{6}/metrics\.json)$")
 _DATA_FILE_RE = re.compile(r"^data-[0-9a-f]{12}\.csv$")
 #: How often :func:`load_model` re-reads the metadata when a commit raced its read.
 _LOAD_ATTEMPTS = 5
@@ -353,18 +351,26 @@ def read_metadata(directory: str | os.PathLike[str]) -> dict[str, Any]:
     return metadata
 
 
-def read_metrics(directory: str | os.PathLike[str]) -> dict[str, Any]:
+def read_metrics(directory: str | os.PathLike[str], *,
+                 metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The metrics of the committed artifact in ``directory``, read through its metadata.
 
     The metrics file is the one ``metadata.json`` names, checked against the SHA-256 the
-    metadata records, so the metrics always belong to the committed model. (Artifacts
-    of the older layout, without a metrics file, give the metrics inside the metadata.)
+    metadata records, so the metrics always belong to the committed model. Pass the
+    ``metadata`` of a :class:`LoadedModel` to get the metrics of *that* model even if a
+    writer commits another one meanwhile. (Artifacts of the older layout, without a
+    metrics file, give the metrics inside the metadata.)
     """
     folder = Path(directory)
-    metadata = read_metadata(folder)
+    metadata = read_metadata(folder) if metadata is None else metadata
     name = metadata.get("metrics_file")
     if name is None:
         return dict(metadata.get("metrics") or {})
+    number = metadata.get("deployment")
+    own_copy = f"deployment-{number:06d}/metrics.json" if isinstance(number, int) else None
+    if own_copy is not None and (folder / own_copy).is_file():
+        # A deployment's own copy is never pruned: a slow reader still finds it.
+        name = own_copy
     payload = _read_owned(folder, name, _METRICS_FILE_RE, metadata.get("metrics_sha256"))
     return dict(json.loads(payload))
 

@@ -326,8 +326,8 @@ def _as_metrics(metrics: Any, label: str) -> Mapping[str, Any]:
 
 
 def _read_metrics_file(path: Path) -> Any:
-    # An artifact's metrics that count are in the file its metadata names; its
-    # metrics.json is a convenience copy a crash can leave behind: read via metadata.
+    # An artifact folder (or its DIR/metrics.json): read the metrics through the
+    # metadata, which checks them against the SHA-256 the commit recorded.
     from mlcicd.artifacts import METADATA_FILE, read_metrics
 
     if path.is_dir():

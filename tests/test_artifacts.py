@@ -102,11 +102,12 @@ def test_artifact_layout_and_metadata(saved, forest, data):
     meta = json.loads((saved / "metadata.json").read_text())
     model_file = f"model-{meta['sha256'][:12]}.skops"
     metrics_file = f"metrics-{meta['metrics_sha256'][:12]}.json"
-    assert files == sorted([".lock", "metadata.json", metrics_file, model_file,
-                            "deployment-000001.json", "metrics.json"])
+    assert files == sorted([".lock", "current", "deployment-000001", "metadata.json",
+                            "metrics.json", metrics_file, model_file])
     assert meta["metrics_file"] == metrics_file and meta["deployment"] == 1
-    assert (saved / "deployment-000001.json").read_bytes() == (
-        saved / "metadata.json").read_bytes()
+    # One link is the commit point: both fixed names resolve into deployment 1.
+    assert (saved / "metadata.json").resolve() == saved / "deployment-000001" / "metadata.json"
+    assert (saved / "metrics.json").resolve() == saved / "deployment-000001" / "metrics.json"
     assert (saved / "metrics.json").read_bytes() == (saved / metrics_file).read_bytes()
     assert set(METADATA_KEYS) <= set(meta)
     assert meta["model_file"] == model_file
@@ -145,7 +146,7 @@ def _fail_on_metadata(monkeypatch, name="metadata.json"):
     monkeypatch.setattr(artifact_store, "atomic_write_bytes", flaky)
 
 
-@pytest.mark.parametrize("failing_file", ["metadata.json", "metrics-", "model-", "deployment-"])
+@pytest.mark.parametrize("failing_file", ["metadata.json", "metrics-", "model-", "metrics.json"])
 def test_crash_while_writing_metadata_keeps_previous_artifact(
     saved, other_forest, forest, data, monkeypatch, failing_file
 ):
@@ -161,7 +162,8 @@ def test_crash_while_writing_metadata_keeps_previous_artifact(
     after = _snapshot(saved)
     for name, content in before.items():
         assert after[name] == content
-    assert not list(saved.glob(".*.tmp"))
+    assert not list(saved.glob(".*tmp*"))
+    assert [p.name for p in saved.glob("deployment-*")] == ["deployment-000001"]
 
 
 def test_crash_while_writing_model_keeps_previous_artifact(saved, other_forest, monkeypatch):

@@ -38,7 +38,7 @@ def artifact(files):
 
 
 def _snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def _train(files, out, train="train.csv", config="config.yaml"):
