@@ -87,9 +87,24 @@ class CanaryPlan:
 
     Notes
     -----
-    How many labels a decision needs is measured by ``python bench/bench_decisions.py``
-    (:func:`mlcicd.oc.simulate_canary`). Each label counts once: a request whose key
-    was already counted (a replayed row) adds nothing.
+    How many labels a decision needs, measured by ``python bench/bench_decisions.py``
+    (1,000 simulated releases per case, stable accuracy 0.95, margin 0.05, alpha = beta
+    = 0.05, a candidate disagreeing with stable on 4 % of rows beside the difference):
+
+    - the accuracy test alone, paired: an equal candidate is promoted after a median of
+      70 labelled canary requests, one 0.10 worse aborted after 100 (promoted in 2.7 %
+      [1.8, 3.9] of releases); two arms split 50/50 need 150 and 250 labels in all;
+    - the default plan decides at its last step (3,800 requests, about 520 canary
+      labels; the accuracy evidence is not what it waits for) and aborts a candidate
+      0.10 worse after a median of 1,900 requests (95 canary labels);
+    - the end-to-end pipeline's case, 150 live rows replayed 20 times, each row one
+      key counted once, so at most 150 pairs: an equal candidate is promoted in 88 %
+      [86, 90] of releases with ``min_requests=50`` (the rest end inconclusive; none
+      aborts), 97 % [95, 98] with ``min_requests=20``, 99.5 % with 230 live rows. With
+      two arms instead, 150 replayed rows never decide (a row counts in the arm that
+      saw it first, so the canary arm stays tiny).
+
+    Each label counts once: a request whose key was already counted adds nothing.
 
     Examples
     --------
