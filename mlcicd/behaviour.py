@@ -12,6 +12,7 @@ in the spirit of CheckList (Ribeiro et al., 2020):
 * **slices** (:func:`slice_gate`): quality measured per group of rows, with a confidence
   interval, so one group's failure is not averaged away by the others;
 * **calibration** (:func:`calibration_report`): does "90 % sure" mean right 9 times in 10?
+* **feature value** (:func:`feature_value`): does each input still earn its place?
 
 The first three run on fixed, reviewed cases, so they are deterministic specifications, not
 estimates. The slice gate and calibration judge samples and therefore state their error
@@ -36,6 +37,7 @@ __all__ = [
     "SliceReport",
     "calibration_report",
     "directional_test",
+    "feature_value",
     "invariance_test",
     "minimum_functionality_test",
     "slice_gate",
@@ -315,3 +317,38 @@ def calibration_report(y_true: Any, probability: Any, *, positive_class: Any = 1
                 / prob.size)
     brier = float(np.mean((prob - truth) ** 2))
     return CalibrationReport(table=table.drop(columns="positives"), ece=ece, brier=brier)
+
+
+def feature_value(model: Any, X: Any, y: Any, *, n_repeats: int = 20, seed: int = 0
+                  ) -> pd.DataFrame:
+    """Accuracy lost when each feature is shuffled (permutation importance), per feature.
+
+    A feature whose shuffling costs nothing measurable is not used by the model, or is
+    redundant with others: either way it is a cost (collection, storage, a dependency
+    that can break) without a benefit, and a candidate for removal after review.
+    ``useful`` is True when the mean loss minus two standard deviations over the
+    repeats is above zero. Use rows the model did not train on (on training rows a
+    model's use of noise looks like value). The spread covers only the shuffling, not
+    the choice of rows: this is a screen to read, not a gate.
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"signal": rng.normal(size=300), "noise": rng.normal(size=300)})
+    >>> y = (X["signal"] > 0).astype(int)
+    >>> model = LogisticRegression().fit(X[:200], y[:200])     # judged on held-out rows
+    >>> table = feature_value(model, X[200:], y[200:], n_repeats=5)
+    >>> table["useful"].to_dict()
+    {'signal': True, 'noise': False}
+    """
+    from sklearn.inspection import permutation_importance
+
+    cases = _frame(X, "X")
+    if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 2:
+        raise InputError(f"n_repeats must be an integer >= 2, got {n_repeats!r}")
+    result = permutation_importance(model, cases, np.asarray(y), n_repeats=n_repeats,
+                                    random_state=seed, scoring="accuracy")
+    table = pd.DataFrame({"accuracy_lost": result.importances_mean,
+                          "spread": result.importances_std}, index=cases.columns)
+    table.index.name = "feature"
+    table["useful"] = table["accuracy_lost"] - 2 * table["spread"] > 0
+    return table.sort_values("accuracy_lost", ascending=False)

@@ -116,3 +116,15 @@ def test_perturbation_that_changes_the_shape_is_refused(world):
         invariance_test(honest, X, lambda d: d.iloc[:3], name="bad")
     with pytest.raises(InputError, match="expect"):
         directional_test(honest, X, lambda d: d, name="bad", expect="sideways")
+
+
+def test_feature_value_tells_a_used_feature_from_an_ignored_one(world):
+    from mlcicd.behaviour import feature_value
+
+    X, y, honest, _ = world
+    table = feature_value(honest, X.assign(row_id=0.0), y, n_repeats=5, seed=0)
+    assert table.loc["size", "useful"]
+    assert not table.loc["row_id", "useful"]
+    assert table.loc["row_id", "accuracy_lost"] == 0.0
+    with pytest.raises(InputError, match="n_repeats"):
+        feature_value(honest, X, y, n_repeats=1)
