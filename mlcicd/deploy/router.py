@@ -275,13 +275,18 @@ class Router:
         return Assignment(rid, key, slot, held)
 
     def complete(self, assignment: Assignment, row: np.ndarray, prediction: Any,
-                 error: str | None, latency_s: float) -> Response:
-        """Record the outcome of an :meth:`assign`-ed request and mirror its row."""
+                 error: str | None, latency_s: float, *, mirror: bool = True) -> Response:
+        """Record the outcome of an :meth:`assign`-ed request and mirror its row.
+
+        ``mirror=False`` leaves the mirror to the caller (:meth:`send_to_mirror`), e.g.
+        a server that must not run a mirrored model on its event loop.
+        """
         a = assignment
         with self._lock:
             self._log.fill(a.request_id, [a.key], [a.slot], [a.model.version], [prediction],
                            [latency_s], [error])
-        self._send_to_mirror(np.array([a.request_id]), row[None, :])
+        if mirror:
+            self.send_to_mirror(np.array([a.request_id]), row[None, :])
         return Response(a.request_id, a.slot, a.model.version, prediction, error, latency_s)
 
     def route_batch(self, X: Any, keys: Sequence[object] | None = None) -> BatchResponse:
@@ -327,10 +332,11 @@ class Router:
                 first, key_list, slots.tolist(), versions.tolist(), predictions.tolist(),
                 latencies.tolist(), errors.tolist(),
             )
-        self._send_to_mirror(ids, frame)
+        self.send_to_mirror(ids, frame)
         return BatchResponse(ids, slots, versions, _tidy(predictions, errors), errors)
 
-    def _send_to_mirror(self, ids: np.ndarray, rows: Any) -> None:
+    def send_to_mirror(self, ids: np.ndarray, rows: Any) -> None:
+        """Hand answered requests to :attr:`mirror`, if any (its failures are counted)."""
         mirror = self.mirror
         if mirror is None:
             return

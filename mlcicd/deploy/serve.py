@@ -203,6 +203,7 @@ def _add_public_routes(app: Any, state: ServerState) -> None:
         return _reply({"requests": router.n_requests, "versions": router.summary(),
                        "fallbacks": state.fallbacks, "timeouts": state.timeouts,
                        "refused_busy": state.refused_busy,
+                       "mirror_dropped": state.mirror_dropped,
                        "in_flight": state.workers.pending()})
 
 

@@ -16,6 +16,7 @@ bounded histories (limits in :class:`ServerLimits`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import queue
 import threading
 import time
@@ -30,11 +31,13 @@ import numpy as np
 from mlcicd.deploy.blue_green import HealthCheck, HealthReport
 from mlcicd.deploy.canary import CanaryRelease
 from mlcicd.deploy.canary_driver import CanaryDriver
-from mlcicd.deploy.router import Router, predict_one
+from mlcicd.deploy.router import Assignment, Response, Router, predict_one
 from mlcicd.deploy.versions import ModelVersion
 from mlcicd.errors import InputError
 
 __all__ = ["Answer", "ServerLimits", "ServerState", "SlotWorkers"]
+
+_MIRROR: Any = object()  # stands for "whatever the router's mirror runs" in SlotWorkers
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,10 @@ class ServerState:
         self._smoke: deque[np.ndarray] = deque(maxlen=self.limits.smoke_rows)
         self.workers = SlotWorkers(self.limits.workers_per_slot,
                                    self.limits.max_pending_per_slot)
+        # The router's mirror (a shadow, a paired canary scoring with stable) may run a
+        # model: it gets threads of its own, and its calls are dropped when they pile up.
+        self._mirror = SlotWorkers(2, self.limits.max_pending_per_slot)
+        self.mirror_dropped = 0
         self.driver = CanaryDriver(self, self.limits.check_every, self.limits.check_interval_s)
 
     # ------------------------------------------------------------- predictions
@@ -237,13 +244,14 @@ class ServerState:
         stable model fails on the same row too, the row is one no live model can take:
         it is recorded against the stable slot, not the canary, and answered with a 422.
         """
+        stable = self._stable_slot()  # read before the call: the canary may end meanwhile
         assignment = self.router.assign(key)
+        stable = stable or self._stable_slot()  # or it may have started meanwhile
         held, slot = assignment.model, assignment.slot
         prediction, error, latency, status = await self._call(slot, held, row)
-        stable = self._stable_slot()
         fallback = self.router.slots.get(stable) if stable not in (None, slot) else None
         if error is None or fallback is None:
-            response = self.router.complete(assignment, row, prediction, error, latency)
+            response = self._complete(assignment, row, prediction, error, latency)
             self.driver.requests_seen(canary_error=error is not None and stable is not None)
             if error is None:
                 if slot == stable or stable is None:
@@ -255,11 +263,11 @@ class ServerState:
         p2, e2, l2, status2 = await self._call(stable, fallback, row)
         if e2 is not None and status2 == 503 and not e2.startswith("busy"):
             both = replace(assignment, slot=stable, model=fallback)
-            response = self.router.complete(both, row, None, e2, l2)
+            response = self._complete(both, row, None, e2, l2)
             self.driver.requests_seen()
             return Answer(422, response.request_id, stable, fallback.version, None,
                           f"no live model can answer this row: {e2}")
-        response = self.router.complete(assignment, row, None, error, latency)
+        response = self._complete(assignment, row, None, error, latency)
         self.driver.requests_seen(canary_error=True)
         if e2 is not None:
             return Answer(status2, response.request_id, stable, fallback.version, None,
@@ -267,6 +275,17 @@ class ServerState:
         self.fallbacks += 1
         return Answer(200, response.request_id, stable, fallback.version, p2,
                       fallback_from=held.version)
+
+    def _complete(self, assignment: Assignment, row: np.ndarray, prediction: Any,
+                  error: str | None, latency: float) -> Response:
+        response = self.router.complete(assignment, row, prediction, error, latency,
+                                        mirror=False)
+        if self.router.mirror is not None:
+            ids = np.array([response.request_id])
+            call = functools.partial(self.router.send_to_mirror, ids, row[None, :])
+            if self._mirror.submit("mirror", _MIRROR, call) is None:
+                self.mirror_dropped += 1
+        return response
 
     async def _call(self, slot: str, held: ModelVersion, row: np.ndarray
                     ) -> tuple[Any, str | None, float, int]:
@@ -348,3 +367,4 @@ class ServerState:
         """Stop the canary driver and the worker pools."""
         self.driver.stop()
         self.workers.close()
+        self._mirror.close()

@@ -1,0 +1,365 @@
+"""The server under faults: slow, hung and raising models, bad clients, long runs.
+
+Every server listens on 127.0.0.1 only, every load is a bounded number of requests,
+and no assertion compares a duration with a fixed number of seconds: latencies are
+compared with the same server's latencies without the fault, and "answers while a
+model hangs" is checked by ordering (the answer came while the hang still held).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+httpx = pytest.importorskip("httpx")  # the serve extra
+pytest.importorskip("fastapi")
+
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+from mlcicd.deploy import CanaryPlan, CanaryRelease, ModelVersion, Router  # noqa: E402
+from mlcicd.deploy.serve import create_app  # noqa: E402
+from mlcicd.deploy.server_state import ServerLimits  # noqa: E402
+from mlcicd.testing import BackgroundServer  # noqa: E402
+
+TOKEN = "fault-token"  # noqa: S105
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(400, 4))
+    y = (X[:, 0] - X[:, 2] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def stable(data):
+    X, y = data
+    return ModelVersion(LogisticRegression().fit(X, y), "stable")
+
+
+class Slow:
+    """A model that answers correctly after ``delay_s`` (sleeping releases the GIL)."""
+
+    def __init__(self, model, delay_s):
+        self.model, self.delay_s, self.n_features_in_ = model, delay_s, model.n_features_in_
+
+    def predict(self, X):
+        time.sleep(self.delay_s)
+        return self.model.predict(X)
+
+
+class Hung:
+    """A model that blocks until ``release`` is set (bounded: 30 s at most)."""
+
+    n_features_in_ = 4
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.entered = threading.Event()
+
+    def predict(self, X):
+        self.entered.set()
+        self.release.wait(30)
+        return np.zeros(len(X), dtype=int)
+
+
+class Raising:
+    n_features_in_ = 4
+
+    def predict(self, X):
+        raise RuntimeError("canary is broken")
+
+
+def load(url, rows, keys, concurrency):
+    """POST every row (bounded), ``concurrency`` at a time; (status, body, seconds) each."""
+
+    async def run():
+        out = [None] * len(rows)
+        sem = asyncio.Semaphore(concurrency)
+        limits = httpx.Limits(max_connections=concurrency)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+            async def one(i):
+                async with sem:
+                    start = time.perf_counter()
+                    r = await client.post("/predict", json={"features": list(rows[i]),
+                                                            "key": keys[i]})
+                    out[i] = (r.status_code, r.json(), time.perf_counter() - start)
+
+            await asyncio.gather(*(one(i) for i in range(len(rows))))
+        return out
+
+    return asyncio.run(run())
+
+
+def start_canary(client, **plan):
+    r = client.post("/admin/canary/start", json={"slot": "canary", **plan}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def stable_latencies(results):
+    return np.array([s for status, body, s in results
+                     if status == 200 and body["slot"] == "stable"
+                     and "fallback_from" not in body])
+
+
+def test_a_slow_canary_leaves_the_latency_of_stable_users_unchanged(data, stable):
+    X, _ = data
+    rows, keys = X[:240].tolist(), [f"user-{i}" for i in range(240)]
+    slow = ModelVersion(Slow(stable.model, 0.25), "slow")
+    figures = {}
+    for case in ("no canary", "slow canary"):
+        router = Router({"stable": stable, "canary": slow})
+        app = create_app(router, admin_token=TOKEN, limits=ServerLimits(predict_timeout_s=30))
+        with BackgroundServer(app) as url, httpx.Client(base_url=url) as client:
+            load(url, rows[:40], keys[:40], 8)  # warm-up
+            if case == "slow canary":
+                start_canary(client, steps=[0.2, 1.0], min_requests=100_000)
+            results = load(url, rows, keys, 8)
+        lat = stable_latencies(results)
+        assert len(lat) >= 150
+        figures[case] = (np.percentile(lat, 50), np.percentile(lat, 99))
+        if case == "slow canary":  # the canary really was slow, and really was asked
+            canary = [s for status, body, s in results if body["slot"] == "canary"]
+            assert len(canary) >= 20 and min(canary) >= 0.25
+    (p50, p99), (p50_slow, p99_slow) = figures["no canary"], figures["slow canary"]
+    # Model on the event loop, as before: stable p50 grew about 5x and p99 about 14x.
+    assert p50_slow <= 3 * p50 + 0.005
+    assert p99_slow <= 4 * p99 + 0.010
+
+
+def test_healthz_and_metrics_answer_while_a_model_hangs(stable):
+    hung = Hung()
+    router = Router({"stable": ModelVersion(hung, "hung")})
+    app = create_app(router, limits=ServerLimits(predict_timeout_s=30))
+    with BackgroundServer(app) as url:
+        pending = threading.Thread(target=httpx.post, args=(f"{url}/predict",),
+                                   kwargs={"json": {"features": [0, 0, 0, 0]}, "timeout": 60})
+        pending.start()
+        try:
+            assert hung.entered.wait(10)
+            health = httpx.get(f"{url}/healthz", timeout=10)
+            metrics = httpx.get(f"{url}/metrics", timeout=10)
+            # Both answered while the model was still hanging.
+            assert not hung.release.is_set() and pending.is_alive()
+            assert health.status_code == metrics.status_code == 200
+            assert metrics.json()["in_flight"] == {"stable": 1}
+        finally:
+            hung.release.set()
+            pending.join(30)
+
+
+def test_a_call_past_the_timeout_is_answered_by_stable_or_is_a_504(stable):
+    hung = Hung()
+    router = Router({"stable": stable, "canary": ModelVersion(hung, "hung")})
+    app = create_app(router, admin_token=TOKEN, limits=ServerLimits(predict_timeout_s=0.2))
+    try:
+        with BackgroundServer(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            start_canary(client, steps=[1.0], min_requests=100_000)
+            r = client.post("/predict", json={"features": [0, 0, 0, 0], "key": "k"})
+            assert r.status_code == 200
+            assert r.json()["fallback_from"] == "hung" and r.json()["version"] == "stable"
+            assert r.headers["x-model-version"] == "stable"
+            client.post("/admin/canary/abort", headers=AUTH)
+        only_hung = Router({"stable": ModelVersion(hung, "hung")})
+        app = create_app(only_hung, limits=ServerLimits(predict_timeout_s=0.2))
+        with BackgroundServer(app) as url:
+            r = httpx.post(f"{url}/predict", json={"features": [0, 0, 0, 0]}, timeout=30)
+        assert r.status_code == 504 and "no answer within 0.2 s" in r.json()["detail"]
+    finally:
+        hung.release.set()
+
+
+def offline_errors_at_abort(stable, plan, keys, X):
+    """Canary errors the offline release (request by request) lets through before it aborts."""
+    router = Router({"stable": stable, "canary": None})
+    release = CanaryRelease(router, ModelVersion(Raising(), "broken"), plan)
+    release.run(X, keys=keys, batch_size=1)
+    assert release.status_ == "aborted"
+    return int(router.metrics_frame().set_index("version").loc["broken", "errors"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_raising_canary_is_aborted_by_the_server_within_its_error_budget(data, stable,
+                                                                           seed):
+    X, _ = data
+    router = Router({"stable": stable, "canary": ModelVersion(Raising(), "broken")})
+    app = create_app(router, admin_token=TOKEN)
+    concurrency, steps, min_requests, max_error_rate = 8, [0.1, 0.5, 1.0], 100, 0.05
+    keys = [f"s{seed}-user-{i}" for i in range(600)]
+    rows = X[np.arange(600) % len(X)]
+    budget = offline_errors_at_abort(stable, CanaryPlan(
+        steps=tuple(steps), min_requests=min_requests, max_error_rate=max_error_rate,
+        min_labels=0), keys, rows)
+    with BackgroundServer(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        start_canary(client, steps=steps, min_requests=min_requests,
+                     max_error_rate=max_error_rate)
+        results = load(url, rows.tolist(), keys, concurrency)
+        report = client.get("/admin/canary", headers=AUTH).json()
+        metrics = {row["version"]: row for row in client.get("/metrics").json()["versions"]}
+    # No user saw a failure: the stable model answered the canary's failed requests.
+    failed = [(status, body) for status, body, _ in results if status != 200]
+    assert failed == []
+    assert report["status"] == "aborted" and report["timeline"][-1]["decision"] == "abort"
+    assert router.live_versions() == {"stable": "stable"}
+    # The same analysis as offline: aborted at the same count of errors, plus at most the
+    # requests already in flight when it decided.
+    assert 1 <= budget <= metrics["broken"]["errors"] <= budget + concurrency
+    assert metrics["stable"]["errors"] == 0
+
+
+def test_a_switch_to_a_slot_that_raises_is_refused_and_switches_nothing(data, stable):
+    X, _ = data
+    router = Router({"blue": stable, "green": ModelVersion(Raising(), "broken")})
+    with BackgroundServer(create_app(router, admin_token=TOKEN)) as url, \
+            httpx.Client(base_url=url, timeout=30) as client:
+        before_traffic = client.post("/admin/switch", json={"slot": "green"}, headers=AUTH)
+        for row in X[:20]:
+            client.post("/predict", json={"features": row.tolist()})
+        after_traffic = client.post("/admin/switch", json={"version": "broken"}, headers=AUTH)
+        served = client.post("/predict", json={"features": X[0].tolist()})
+    for r in (before_traffic, after_traffic):
+        assert r.status_code == 409
+        assert "health check failed" in r.json()["detail"] and "canary is broken" in r.text
+    assert router.live_versions() == {"blue": "stable"} and served.status_code == 200
+
+
+def test_client_faults_are_422_before_any_model_runs_and_never_count(data, stable):
+    X, y = data
+    schema = {"columns": {f"f{i}": {"min": -10, "max": 10, "nullable": i != 0}
+                          for i in range(4)}}
+    canary = ModelVersion(stable.model, "canary-v", input_schema=schema)
+    router = Router({"stable": stable, "canary": canary})
+    bad_rows = [[1e308, 0, 0, 0], [-3.5e38, 0, 0, 0], [0, 0, 0], [0, 0, 0, 0, 0],
+                [11, 0, 0, 0], [0, 0, -10.5, 0], [None, 0, 0, 0]]
+    with BackgroundServer(create_app(router, admin_token=TOKEN)) as url, \
+            httpx.Client(base_url=url, timeout=30) as client:
+        start_canary(client, steps=[0.5, 1.0], min_requests=10, max_error_rate=0.0)
+        answers = [client.post("/predict", json={"features": row, "key": f"k{i}"})
+                   for i, row in enumerate(bad_rows * 5)]
+        raw = client.post("/predict", content=b'{"features": [1e999, 0, 0, 0]}',
+                          headers={"Content-Type": "application/json"})
+        status = client.get("/admin/canary", headers=AUTH).json()["status"]
+    assert {r.status_code for r in answers} == {422} and raw.status_code == 422
+    assert all(r.json()["detail"] for r in answers)
+    assert "feature 0 (f0) = 11 is above its maximum 10" in answers[4].text
+    assert router.n_requests == 0  # no model ran, nothing recorded
+    assert status == "running"  # and the canary's error budget (zero here) is intact
+
+
+def test_a_row_no_live_model_can_take_is_not_counted_against_the_canary(stable):
+    router = Router({"stable": stable, "canary": ModelVersion(stable.model, "twin")})
+    with BackgroundServer(create_app(router, admin_token=TOKEN)) as url, \
+            httpx.Client(base_url=url, timeout=30) as client:
+        start_canary(client, steps=[1.0], min_requests=50, max_error_rate=0.0)
+        # LogisticRegression cannot take a missing value: neither model can answer.
+        r = client.post("/predict", json={"features": [None, 0, 0, 0], "key": "k"})
+        status = client.get("/admin/canary", headers=AUTH).json()["status"]
+        metrics = {row["version"]: row for row in client.get("/metrics").json()["versions"]}
+    assert r.status_code == 422 and "no live model can answer" in r.json()["detail"]
+    assert status == "running" and "twin" not in metrics
+
+
+@pytest.mark.parametrize("case", ["declared", "chunked"])
+def test_bodies_over_the_limit_are_413(stable, case):
+    router = Router({"stable": stable})
+    limits = ServerLimits(max_body_bytes=10_000)
+    big = b'{"features": [' + b"0.0, " * 5000 + b'0.0]}'
+    with BackgroundServer(create_app(router, limits=limits)) as url:
+        content = big if case == "declared" else (big[i:i + 1000]
+                                                  for i in range(0, len(big), 1000))
+        r = httpx.post(f"{url}/predict", content=content,
+                       headers={"Content-Type": "application/json"}, timeout=30)
+        fine = httpx.post(f"{url}/predict", json={"features": [0, 0, 0, 0]}, timeout=30)
+    assert r.status_code == 413 and "larger than 10000 bytes" in r.json()["detail"]
+    assert r.headers["x-model-version"] == "stable" and fine.status_code == 200
+    assert router.n_requests == 1
+
+
+def test_labels_keys_and_rows_of_unbounded_size_are_422(stable):
+    router = Router({"stable": stable})
+    with BackgroundServer(create_app(router)) as url, httpx.Client(base_url=url) as client:
+        rid = client.post("/predict", json={"features": [0, 0, 0, 0]}).json()["request_id"]
+        refused = [
+            client.post("/feedback", json={"request_id": rid, "label": "x" * 257}),
+            client.post("/feedback", json={"request_id": rid, "label": 10**30}),
+            client.post("/feedback", json={"request_id": 10**30, "label": 1}),
+            client.post("/predict", json={"features": [0.0] * 10_001}),
+            client.post("/predict", json={"features": [0, 0, 0, 0], "key": "k" * 257}),
+            client.post("/predict", content=b"[" * 100_000,
+                        headers={"Content-Type": "application/json"}),
+        ]
+        ok = client.post("/feedback", json={"request_id": rid, "label": "x" * 256})
+    assert [r.status_code for r in refused] == [422] * len(refused)
+    assert ok.status_code == 200
+
+
+def test_every_history_the_server_keeps_is_bounded(data, stable):
+    X, _ = data
+    other = ModelVersion(LogisticRegression(C=0.1).fit(X, data[1]), "other")
+    router = Router({"blue": stable, "green": other}, max_events=50)
+    limits = ServerLimits(max_switches=10)
+    app = create_app(router, admin_token=TOKEN, limits=limits)
+    with BackgroundServer(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for i in range(300):
+            client.post("/predict", json={"features": X[i % len(X)].tolist(), "key": str(i)})
+        for slot in ["green", "blue"] * 15:
+            assert client.post("/admin/switch", json={"slot": slot}, headers=AUTH).is_success
+        report = client.get("/admin/canary", headers=AUTH).json()
+        metrics = client.get("/metrics").json()
+    state = app.state.server
+    assert len(report["switches"]) == len(state.switches) == 10
+    assert len(router.events_frame()) <= 55  # the log forgets beyond max_events (+10 %)
+    assert sum(row["requests"] for row in metrics["versions"]) == 300  # counters do not
+    assert len(state._smoke) <= limits.smoke_rows
+
+
+def test_the_running_summary_agrees_with_the_event_log(data, stable):
+    X, y = data
+    rng = np.random.default_rng(3)
+    router = Router({"stable": stable, "canary": ModelVersion(Raising(), "broken")})
+    router.set_weights({"canary": 0.2, "stable": 0.8})
+    ids = [router.route(X[i], key=f"u{i}").request_id for i in range(200)]
+    chosen = rng.choice(ids, size=120, replace=False)
+    router.record_labels(chosen, y[chosen].tolist())
+    router.record_labels(chosen[:30], (1 - y[chosen[:30]]).tolist())  # corrected labels
+    summary = {row["version"]: row for row in router.summary()}
+    frame = router.metrics_frame().set_index("version")
+    for version, row in summary.items():
+        for column in ("requests", "errors", "labelled"):
+            assert row[column] == frame.loc[version, column], (version, column)
+        assert row["accuracy"] == pytest.approx(frame.loc[version, "accuracy"], nan_ok=True)
+
+
+def test_serving_on_a_busy_port_is_one_line_and_exit_2(tmp_path, stable):
+    from mlcicd.artifacts import save_model
+
+    save_model(stable.model, tmp_path / "model")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "mlcicd", "serve", "--model", str(tmp_path / "model"),
+             "--port", str(port)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_runtime_server_module_ships_no_test_helpers():
+    code = ("import sys, mlcicd.deploy.serve as s; "
+            "print('mlcicd.testing' in sys.modules, sorted(s.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: S603
+                         timeout=120, check=True).stdout
+    assert out.strip() == "False ['ADMIN_TOKEN_ENV', 'create_app', 'serve']"
