@@ -28,7 +28,11 @@ from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
 from mlcicd.stats import McNemarResult, mcnemar_test
 
-__all__ = ["ShadowRelease", "ShadowReport"]
+__all__ = ["MAX_SHADOW_RESULTS", "ShadowRelease", "ShadowReport"]
+
+#: Shadow answers kept for the comparison (the oldest are forgotten beyond it), so a
+#: long-running shadow holds bounded memory.
+MAX_SHADOW_RESULTS = 200_000
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,8 @@ class ShadowRelease(Release):
             else:
                 for rid, p in zip(request_ids.tolist(), preds, strict=True):
                     self._results[rid] = (p, error, per_row)
+                while len(self._results) > MAX_SHADOW_RESULTS:
+                    del self._results[next(iter(self._results))]  # the oldest answer
             self._cond.notify_all()
 
     # -------------------------------------------------------------- analysis
