@@ -14,7 +14,7 @@ from collections.abc import Callable
 #: Seeds are what numpy's generators accept from every entry point: [0, 2**32).
 SEED_LIMIT = 2**32
 #: Upper limits of the counting options (a test checks the library agrees).
-LIMITS = {"n_resamples": 100_000, "repeat": 1_000, "jobs": 64}
+LIMITS = {"n_resamples": 100_000, "repeat": 1_000}
 
 
 def seed(text: str) -> int:
