@@ -79,6 +79,38 @@ def pipeline_live_rows(args: argparse.Namespace) -> list[OperatingPoint]:
     return _canary_cases(args, plan, live_rows=150, max_requests=3000)
 
 
+def _monitor_cases(args: argparse.Namespace, *, production_ok: bool, holdout: int
+                   ) -> list[OperatingPoint]:
+    from mlcicd.deploy.monitor_rules import PromotionRule, simulate_monitor
+
+    m = PromotionRule().margin
+    names = dict(CASES) if not production_ok else {
+        "tie (equal)": 0.0, "1x margin worse": -1.0, "2x margin worse": -2.0,
+        "better (2x margin)": 2.0}
+    return [simulate_monitor(factor * m, production_ok=production_ok, n=holdout,
+                             cycles=args.n_releases, seed=args.seed + i, case=name)
+            for i, (name, factor) in enumerate(dict(names).items())]
+
+
+def monitor_production_ok(args: argparse.Namespace) -> list[OperatingPoint]:
+    """Monitor, production still meets its minimum: promote only a *better* candidate
+    (a tie is refused; promoting one that is not better should stay <= alpha = 5 %).
+    400 paired hold-out rows, 10 % of them discordant."""
+    return _monitor_cases(args, production_ok=True, holdout=400)
+
+
+def monitor_production_failed(args: argparse.Namespace) -> list[OperatingPoint]:
+    """Monitor, production below its minimum: promote a non-inferior candidate
+    (400 paired hold-out rows, 10 % discordant)."""
+    return _monitor_cases(args, production_ok=False, holdout=400)
+
+
+def monitor_production_failed_small(args: argparse.Namespace) -> list[OperatingPoint]:
+    """The same on 200 hold-out rows: the hold-out is scored once, so with fewer rows
+    an equal candidate is refused more often (a power matter, not a stated risk)."""
+    return _monitor_cases(args, production_ok=False, holdout=200)
+
+
 #: (name, title, section). Shadow and monitor sections are appended here by their
 #: modules' authors, e.g. ``SECTIONS.append(("shadow", "Shadow promotion rule",
 #: shadow_section))`` where the function returns one OperatingPoint per case of CASES.
@@ -90,6 +122,11 @@ SECTIONS: list[tuple[str, str, Section]] = [
     ("pipeline", "Canary on 150 live rows replayed 20 times, paired", pipeline_live_rows),
     # --- shadow promotion rule: plug in here ---
     # --- monitor promotion rule: plug in here ---
+    ("monitor-ok", "Monitor promotion, production meets its minimum", monitor_production_ok),
+    ("monitor-failed", "Monitor promotion, production below its minimum",
+     monitor_production_failed),
+    ("monitor-failed-200", "Monitor promotion, production below its minimum, 200 rows",
+     monitor_production_failed_small),
 ]
 
 

@@ -37,12 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlcicd.errors import InputError
+from mlcicd.oc import OperatingPoint
 from mlcicd.sequential import NonInferiorityRule, SequentialInterval, paired_difference_cs
 
 __all__ = [
     "PromotionRule",
     "PromotionVerdict",
-    "MonitorOperatingPoint",
     "paired_counts",
     "simulate_monitor",
     "window_alpha",
@@ -143,29 +143,6 @@ class PromotionRule:
                 f"probability at most {self.beta:.0%}.")
 
 
-@dataclass(frozen=True)
-class MonitorOperatingPoint:
-    """Promotion probability of the monitor's rule at one true accuracy difference."""
-
-    difference: float
-    production_ok: bool
-    cycles: int
-    promotions: int
-    n: int
-
-    @property
-    def rate(self) -> float:
-        """Share of simulated cycles that promoted."""
-        return self.promotions / self.cycles
-
-    def interval(self, confidence: float = 0.95) -> tuple[float, float]:
-        """Clopper-Pearson interval of :attr:`rate`."""
-        from scipy.stats import binomtest
-
-        ci = binomtest(self.promotions, self.cycles).proportion_ci(confidence)
-        return float(ci.low), float(ci.high)
-
-
 def simulate_monitor(
     difference: float,
     *,
@@ -175,7 +152,8 @@ def simulate_monitor(
     discordance: float = 0.1,
     cycles: int = 1000,
     seed: int = 0,
-) -> MonitorOperatingPoint:
+    case: str = "",
+) -> OperatingPoint:
     """Simulate ``cycles`` promotion decisions at a true accuracy ``difference``.
 
     Each cycle scores ``n`` paired hold-out rows. A share ``discordance`` of rows (at
@@ -184,9 +162,13 @@ def simulate_monitor(
     ``P(candidate alone) = (discordance + difference) / 2``. Only these rows matter to
     the rule, so the production accuracy itself needs no value here.
 
-    >>> tie = simulate_monitor(0.0, production_ok=True, cycles=300, seed=1)
-    >>> tie.rate < 0.05
-    True
+    Returns an :class:`~mlcicd.oc.OperatingPoint`: ``promote`` counts promotions,
+    ``abort`` refusals (a one-shot hold-out has no "inconclusive"); requests and labels
+    are the ``n`` hold-out rows.
+
+    >>> tie = simulate_monitor(0.0, production_ok=True, cycles=300, seed=1, case="tie")
+    >>> tie.promote_rate < 0.05, tie.n_releases
+    (True, 300)
     """
     rule = rule if rule is not None else PromotionRule()
     if not (isinstance(difference, int | float) and -1.0 < difference < 1.0):
@@ -197,8 +179,7 @@ def simulate_monitor(
     cand_only, prod_only = (share + difference) / 2, (share - difference) / 2
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n, [cand_only, prod_only, 1.0 - share], size=cycles)
-    promotions = sum(
-        rule.decide(int(c), int(p), n, production_ok=production_ok).promote
-        for c, p, _ in draws
-    )
-    return MonitorOperatingPoint(float(difference), production_ok, cycles, int(promotions), n)
+    outcomes = ["promote" if rule.decide(int(c), int(p), n, production_ok=production_ok).promote
+                else "abort" for c, p, _ in draws]
+    return OperatingPoint.from_outcomes(case or f"difference {difference:+.3f}", difference,
+                                        outcomes, requests=[n] * cycles, labels=[n] * cycles)
