@@ -153,10 +153,10 @@ def test_gate_yaml_mistakes_are_named(text, expected):
 
 
 def test_a_canary_that_judges_without_enough_labels_is_told_to_wait():
-    def impatient(canary, stable, n_labelled, max_drop, min_labels):
-        return "abort" if stable - canary > max_drop else "continue"
+    def impatient(n_pairs, estimate, lower, upper, margin, min_labels):
+        return "abort" if upper < 0 else "promote" if lower > -2 * margin else "wait"
 
-    assert "too few to judge" in hint(checks.check_canary_decision(impatient))
+    assert "fewer than min_labels" in hint(checks.check_canary_decision(impatient))
 
 
 def test_python_hash_for_ab_groups_is_caught_across_processes():
@@ -191,10 +191,10 @@ def test_an_alarm_from_the_first_window_regardless_is_wrong():
     assert "expected 500" in hint(checks.check_first_drifted_window(lambda r, s, w, a: 0))
 
 
-def test_a_monitor_that_needs_both_drift_and_low_accuracy_is_wrong():
-    def both(drifted, accuracy, minimum, gate, candidate, production):
-        if not (drifted and accuracy < minimum):
+def test_a_monitor_that_promotes_a_tie_is_told_a_tie_is_not_a_promotion():
+    def tie(drifted, accuracy, minimum, gate, estimate, lower, upper, margin):
+        if not drifted and accuracy >= minimum:
             return "no retrain"
-        return "promoted" if gate and candidate >= production else "rejected"
+        return "promoted" if gate and estimate >= 0 else "rejected"
 
-    assert "drift alone triggers a retrain" in hint(checks.check_monitor_decision(both))
+    assert "a tie is not a promotion" in hint(checks.check_monitor_decision(tie))

@@ -46,12 +46,15 @@ SOLUTION_NAMES = {
     "gate_yaml": ("gate_yaml",),
     "assign_group": ("assign_group",),
     "users_needed": ("users_needed",),
+    "canary_decision": ("canary_decision",),
     "first_drifted_window": ("first_drifted_window",),
+    "monitor_decision": ("monitor_decision",),
 }
 LAB_OF = {"covariate_shift": "01", "psi": "01", "bonferroni": "01", "schema": "02",
           "repair": "02", "performance_tests": "02", "integration_tests": "02",
           "regressed_metrics": "03", "interval_reading": "03", "gate_yaml": "03",
-          "assign_group": "04", "users_needed": "04", "first_drifted_window": "05"}
+          "assign_group": "04", "users_needed": "04", "canary_decision": "04",
+          "first_drifted_window": "05", "monitor_decision": "05"}
 
 
 @pytest.fixture(scope="module")

@@ -40,3 +40,18 @@ def test_smoke_run_passes_its_checks_and_records_metrics(lab, params_name, tmp_p
     metrics = json.loads((tmp_path / lab / f"{params_name}.metrics.json").read_text())
     assert metrics, "the notebook recorded no metric"
     assert (tmp_path / lab / f"{params_name}.ipynb").is_file()
+
+
+#: The random legal sets `make test` runs (`make labs` runs 30): the seed picks the labs.
+RANDOM_SEED, RANDOM_SETS = 11, 3
+
+
+@pytest.mark.slow
+def test_random_legal_parameter_sets_run_without_error_or_failed_check(tmp_path, capsys):
+    code = main(["labs", "run", "--random", str(RANDOM_SETS), "--seed", str(RANDOM_SEED),
+                 "--matrix", str(MATRIX), "--out", str(tmp_path), "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert len(summary) == RANDOM_SETS and all(r["status"] == "ok" for r in summary)
+    assert len({r["lab"] for r in summary}) == RANDOM_SETS, "three different labs"

@@ -127,8 +127,8 @@ checks.check_regressed_metrics(regressed_metrics)
 # ## Step 3: is the difference real?
 #
 # A test set of a few hundred rows is small: a model that is right on two more rows
-# gains a visible share of accuracy by luck (the first line below says how much here). Two tools, both *paired* (the two models
-# are judged on the same rows):
+# gains a visible share of accuracy by luck (the first line below says how much here).
+# Two tools, both *paired* (the two models are judged on the same rows):
 #
 # - a **bootstrap interval** of the accuracy difference: resample the test rows many
 #   times, recompute candidate minus baseline, keep the middle 95 %;

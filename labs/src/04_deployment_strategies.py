@@ -11,7 +11,7 @@
 # 1. run a blue-green release: health-check the idle environment, switch everyone at
 #    once, roll back at once;
 # 2. run a canary release that promotes a good candidate and rolls back a bad one
-#    automatically, and write its guardrail;
+#    automatically, on evidence with stated error rates, and write its guardrail;
 # 3. shadow a candidate on live traffic without any user seeing its answers;
 # 4. plan and read an A/B test: sticky groups by a stable hash, the sample size for a
 #    given power, a test of two proportions and a sample-ratio check.
@@ -42,6 +42,7 @@ from mlcicd.deploy import (
 )
 from mlcicd.drift import make_drifted, reference_data
 from mlcicd.labs import checks, record
+from mlcicd.labs.ranges import check_lab_parameters
 
 # %% [markdown]
 # ## Parameters
@@ -51,11 +52,18 @@ seed = 0  # seeds the data and the models
 n_requests = 6000  # requests in each simulated stream of traffic
 bad_candidate_turn = 0.5  # how wrong the bad candidate's training labels are, in [0, 1]
 canary_steps = [0.05, 0.1, 0.25, 0.5, 1.0]  # canary shares of traffic
-max_accuracy_drop = 0.05  # canary guardrail: largest accuracy drop allowed
+max_accuracy_drop = 0.05  # canary margin m: equal passes, 2m worse is stopped
 min_smoke_accuracy = 0.9  # blue-green health check on the smoke set
 baseline_rate = 0.10  # A/B test: conversion rate of A
 expected_lift = 0.02  # A/B test: the gain of B we want to be able to detect
 ab_power = 0.8  # A/B test: chance of detecting that gain when it is real
+
+# %% [markdown]
+# Every parameter has a legal range (`labs/params.yaml`); this cell stops the lab with
+# one sentence if a value is outside it.
+
+# %%
+check_lab_parameters("04_deployment_strategies", globals())
 
 # %% [markdown]
 # ## Step 1: three model versions
@@ -94,9 +102,11 @@ refused = blue_green.deploy(v3)
 print(f"{v3.version}: health check {'passed' if refused.passed else 'failed'}")
 display(refused.to_frame()[["name", "passed", "value", "limit"]])
 blue_green.release(v2)
-router.route_batch(X_live.iloc[:1000], keys=[f"user-{i}" for i in range(1000)])
+before = n_requests // 2  # half the traffic before the rollback, a quarter after
+router.route_batch(X_live.iloc[:before], keys=[f"user-{i}" for i in range(before)])
 blue_green.rollback()
-router.route_batch(X_live.iloc[1000:1500], keys=[f"user-{i}" for i in range(500)])
+after = n_requests // 4
+router.route_batch(X_live.iloc[before:before + after], keys=[f"user-{i}" for i in range(after)])
 display(blue_green.history_frame())
 record("blue_green_refused_bad", not refused.passed)
 
@@ -107,20 +117,38 @@ record("blue_green_refused_bad", not refused.passed)
 #
 # ## Exercise 1: the canary guardrail
 #
-# A canary sends a small share of traffic to the candidate and checks it at every step.
-# Write the accuracy guardrail: `"wait"` while fewer than `min_labels` canary requests
-# have a label (too little evidence, however the numbers look), then `"abort"` when the
-# canary's accuracy is more than `max_drop` below the stable model's, else `"continue"`.
+# A canary sends a small share of traffic to the candidate and decides, on evidence,
+# whether it may go on. The evidence is **paired**: each labelled canary request is also
+# answered by the stable model (unseen by the user), so the two are compared on the same
+# rows. A *confidence sequence* turns the counts into bounds on the accuracy difference
+# `d = canary - stable` that stay valid however often they are read, so looking after
+# every batch does not inflate the error rates.
+#
+# The rule, with margin `m`: the canary is **worse for sure** when the upper bound is
+# below 0; it is **close enough** when the lower bound is above `-2 m`. Write
+# `canary_decision(n_pairs, estimate, lower, upper, margin, min_labels)`:
+#
+# - `"wait"` while `n_pairs < min_labels` (the bounds are not trusted on fewer);
+# - if both "worse for sure" and "close enough" hold, side with the estimate:
+#   `"promote"` when `estimate >= -margin`, else `"abort"`;
+# - else `"abort"` when worse for sure, `"promote"` when close enough, `"wait"` otherwise.
+#
+# So a candidate as good as stable is aborted with probability at most alpha, one `2 m`
+# worse is promoted with probability at most beta, and one `m` worse goes either way.
 
 # %% tags=["solution"]
-def canary_decision(canary_accuracy: float, stable_accuracy: float, n_labelled: int,
-                    max_drop: float, min_labels: int) -> str:
-    """``"wait"``, ``"abort"`` or ``"continue"`` for one canary step."""
-    if n_labelled < min_labels:
+def canary_decision(n_pairs: int, estimate: float, lower: float, upper: float,
+                    margin: float, min_labels: int) -> str:
+    """``"wait"``, ``"abort"`` or ``"promote"`` from the bounds of canary - stable."""
+    if n_pairs < min_labels:
         return "wait"
-    if stable_accuracy - canary_accuracy > max_drop:
+    worse = upper < 0
+    close_enough = lower > -2 * margin
+    if worse and close_enough:
+        return "promote" if estimate >= -margin else "abort"
+    if worse:
         return "abort"
-    return "continue"
+    return "promote" if close_enough else "wait"
 
 
 # %%
@@ -129,24 +157,30 @@ checks.check_canary_decision(canary_decision)
 # %% [markdown]
 # ## Step 3: a canary that promotes a good candidate and rolls back a bad one
 #
-# The library's `CanaryRelease` applies the same guardrail (plus an error-rate limit) at
-# each step of the plan. Users are assigned by a stable hash of their id, so raising the
-# canary's share only adds users: nobody flips back and forth between versions.
+# The library's `CanaryRelease` applies the same rule (plus an error-rate guardrail) after
+# every batch of requests. A step may *continue* only after it served `min_requests`
+# canary requests; an abort needs no minimum, because the bounds are valid at every
+# sample size. Users are assigned by a stable hash of their id, so raising the canary's
+# share only adds users. If the traffic ends before the evidence decides, the release
+# is *inconclusive*: everyone goes back to stable and nothing is promoted.
 
 # %%
 plan = CanaryPlan(steps=tuple(canary_steps), min_requests=100,
-                  max_accuracy_drop=max_accuracy_drop, min_labels=50)
+                  max_accuracy_drop=max_accuracy_drop, min_labels=30)
+print("the rule's risks:", plan.rule.risks())
 canaries = {}
 for candidate in (v2, v3):
     stream = Router({"stable": v1, "canary": None})
-    canaries[candidate.version] = CanaryRelease(stream, candidate, plan).run(X_live, y_live)
-    release = canaries[candidate.version]
+    release = CanaryRelease(stream, candidate, plan).run(X_live, y_live)
+    canaries[candidate.version] = release
     served = int((stream.events_frame()["version"] == candidate.version).sum())
-    print(f"{candidate.version}: {release.status_} after answering {served} of "
-          f"{stream.n_requests} requests; live now: {stream.live_versions()}")
-    shown = ["step", "weight", "requests_so_far", "canary_accuracy", "stable_accuracy",
-             "decision"]
-    display(release.timeline_frame()[shown].round(3))
+    timeline = release.timeline_frame()
+    pairs = int(timeline["labelled"].iloc[-1]) if len(timeline) else 0
+    print(f"{candidate.version}: {release.status_} after {pairs} labelled pairs; it answered "
+          f"{served} of {stream.n_requests} requests; live now: {stream.live_versions()}")
+    shown = ["step", "weight", "requests_so_far", "labelled", "difference", "difference_low",
+             "difference_high", "decision"]
+    display(timeline[[c for c in shown if c in timeline]].round(3))
 record("canary_good_status", canaries[v2.version].status_)
 record("canary_bad_status", canaries[v3.version].status_)
 
@@ -154,11 +188,28 @@ record("canary_bad_status", canaries[v3.version].status_)
 canaries[v3.version].plot()
 plt.show()
 
+# %%
+bad = canaries[v3.version]
+bad_served = int((bad.router.events_frame()["version"] == v3.version).sum())
+true_gap = accuracy[v3.version] - accuracy[v1.version]
+if bad.status_ == "aborted":
+    print(f"{v3.version} (truly {true_gap:+.3f} against {v1.version}) was stopped after "
+          f"answering {bad_served} requests: only the users in the canary's share saw it. "
+          "Blue-green would have sent it to everyone had it passed the smoke test.")
+elif bad.status_ == "promoted":
+    print(f"{v3.version} (truly {true_gap:+.3f} against {v1.version}) was promoted: with "
+          f"margin {max_accuracy_drop}, a candidate this close to stable is one the rule "
+          "lets through (only one at least twice the margin worse must be stopped).")
+else:
+    print(f"{v3.version} (truly {true_gap:+.3f} against {v1.version}) ended {bad.status_!r}: "
+          f"the {n_requests} requests ran out before the evidence decided, so nothing was "
+          "promoted and stable serves everyone.")
+
 # %% [markdown]
-# The bad candidate was stopped as soon as its step had enough labelled requests: only
-# the users in the canary's share ever saw it (count them above). Compare with
-# blue-green, where a bad model that passed the smoke test would have reached everyone:
-# the `subtle_bad_candidate` parameter set shows exactly that case.
+# Compare the number of requests the bad candidate answered with the blue-green release
+# above, where a model that passed the smoke test reached every user at once. Try the
+# `subtle_bad_candidate` parameter set, a candidate only slightly worse than production,
+# and read what the rule decides and after how much evidence.
 #
 # ## Step 4: shadow
 #
@@ -177,8 +228,12 @@ print(f"agreement {report.agreement:.3f}; accuracy: production "
 print(f"decision: {report.decision} ({report.reason})")
 served = router.events_frame()["version"].value_counts()
 print("answers users received, by version:", served.to_dict())
-shadow.promote()
-print("live after promotion:", router.live_versions())
+if report.decision == "promote":
+    shadow.promote()
+    print("promoted: live now", router.live_versions())
+else:
+    print(f"not promoted ({report.decision}): production keeps serving, live "
+          f"{router.live_versions()}")
 record("shadow_decision", report.decision)
 
 # %%

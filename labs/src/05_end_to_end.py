@@ -3,16 +3,19 @@
 #
 # The whole loop, in one notebook: data is validated, a model is trained and gated,
 # released by canary, and watched. Then the world drifts. The monitor notices, retrains,
-# gates the new model and promotes it, and the retrained model goes out by canary
-# again. Every step is a call to the same library the project's CLI and workflows use.
+# and promotes the new model only on paired evidence; every promotion can be rolled
+# back. Every step is a call to the same library the project's CLI and workflows use.
 #
 # **Learning objectives.** After this lab you can:
 #
-# 1. chain validation, training, the quality gate and a safe artifact into a release;
-# 2. release a model by canary from its artifact (hash-checked on load);
+# 1. chain validation, training, the quality gate and a safe artifact into a release,
+#    and stop the release at the first gate that says no;
+# 2. release a model by canary from its artifact (hash-checked on load), on evidence
+#    with stated error rates;
 # 3. watch a stream in windows and raise the alarm at the first drifted window;
 # 4. state and apply the monitoring rule: retrain on drift or low accuracy, promote only
-#    a gated, better model, and keep a history of every decision.
+#    a gated model with paired evidence (a tie is not a promotion), keep a history of
+#    every decision, and roll a promotion back.
 
 # %%
 import tempfile
@@ -23,12 +26,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from mlcicd import registry
 from mlcicd.artifacts import save_model
 from mlcicd.deploy import CanaryPlan, CanaryRelease, ModelVersion, Router
-from mlcicd.drift import detect_drift, drift_stream, reference_data
 from mlcicd.deploy.monitor import Monitor, read_history
+from mlcicd.deploy.monitor_rules import PromotionRule
+from mlcicd.drift import detect_drift, drift_stream, reference_data
 from mlcicd.gate import GateThresholds, apply_gate
 from mlcicd.labs import checks, record
+from mlcicd.labs.ranges import check_lab_parameters
 from mlcicd.training import TrainConfig, train
 from mlcicd.validation import Schema, validate
 
@@ -47,10 +53,19 @@ min_accuracy = 0.9  # the quality bar, for the gate and the monitor
 alpha = 0.05  # significance level of the drift tests
 
 # %% [markdown]
+# Every parameter has a legal range (`labs/params.yaml`); this cell stops the lab with
+# one sentence if a value is outside it.
+
+# %%
+check_lab_parameters("05_end_to_end", globals())
+
+# %% [markdown]
 # ## Step 1: validate the training data
 #
 # Before anything is trained, the data must look like data: a schema drafted from a
 # trusted sample (and then reviewed, like code) is checked against the full training set.
+# Each gate of this release can say no; `stopped` keeps the first one that did, and the
+# steps after it say so instead of going on.
 
 # %%
 workdir = Path(tempfile.mkdtemp(prefix="lab5-"))
@@ -60,57 +75,89 @@ schema = Schema.infer(train_df.iloc[: n_train // 2], target="target")
 report = validate(train_df, schema)
 print(report.summary())
 record("validation_ok", report.ok)
+stopped = None if report.ok else "data validation"
+
+
+def release_stopped() -> bool:
+    """Say where the release stopped, if it did."""
+    if stopped:
+        print(f"the release stopped at the {stopped}: nothing after it runs.")
+    return stopped is not None
+
 
 # %% [markdown]
 # ## Step 2: train, gate, save
 #
-# The model is trained with cross-validation and scored on a held-out test split; the
-# gate holds it to the minimum accuracy; only then is it saved, as an artifact whose
-# `metadata.json` is written last (the commit point).
+# Production runs last month's model, `v0`, trained on only 100 rows; its artifact is
+# the production folder. The new model is trained with cross-validation and scored on a
+# held-out split; the gate holds it to the minimum accuracy; only then is it saved, as a
+# *candidate* artifact whose `metadata.json` is written last (the commit point).
 
 # %%
 config = TrainConfig(model="random_forest", params={"n_estimators": 50}, cv_folds=3, seed=seed)
-result = train(config, train_df)
-gate = apply_gate(result.metrics, GateThresholds(min_accuracy=min_accuracy))
-print(f"cross-validated accuracy {result.metrics['cv_mean']:.3f} "
-      f"(+- {result.metrics['cv_std']:.3f}); test accuracy {result.metrics['accuracy']:.3f}")
-print(f"gate: {'passed' if gate.passed else 'failed'}")
-production_dir = workdir / "production"
-if gate.passed:
-    save_model(result.pipeline, production_dir, config=config, metrics=result.metrics,
-               data=train_df)
-record("first_model_accuracy", result.metrics["accuracy"])
+production_dir, candidate_dir = workdir / "production", workdir / "candidate"
+old = train(TrainConfig(model="random_forest", params={"n_estimators": 50}, cv_folds=2,
+                        seed=seed), train_df.iloc[:100])
+save_model(old.pipeline, production_dir, config=config, metrics=old.metrics,
+           data=train_df.iloc[:100])
+if not release_stopped():
+    result = train(config, train_df)
+    gate = apply_gate(result.metrics, GateThresholds(min_accuracy=min_accuracy))
+    print(f"cross-validated accuracy {result.metrics['cv_mean']:.3f} "
+          f"(+- {result.metrics['cv_std']:.3f}); test accuracy "
+          f"{result.metrics['accuracy']:.3f}; gate {'passed' if gate.passed else 'failed'} "
+          f"(minimum {min_accuracy})")
+    record("first_model_accuracy", result.metrics["accuracy"])
+    if gate.passed:
+        save_model(result.pipeline, candidate_dir, config=config, metrics=result.metrics,
+                   data=train_df)
+    else:
+        stopped = "quality gate"
+        release_stopped()
 
 # %% [markdown]
 # ## Step 3: release it by canary
 #
-# Production currently runs last month's model, trained on only 100 rows. The new
-# model, loaded from its artifact (its hash is checked), goes out by canary on live
-# traffic and is promoted only if its guardrails hold at every step.
+# The candidate, loaded from its artifact (its hash is checked), goes out by canary on
+# the live traffic that arrives before the drift. The canary compares it with `v0` on
+# the same requests and promotes it only when the evidence shows it is not much worse;
+# when the traffic ends first, the release is *inconclusive* and `v0` stays.
 
 # %%
-old = train(TrainConfig(model="random_forest", params={"n_estimators": 50}, cv_folds=2,
-                        seed=seed), train_df.iloc[:100])
 X_stream, y_stream = drift_stream(n_stream, drift_at, kind=drift_kind, level=drift_level,
                                   seed=seed + 1)
 X_stream, y_stream = X_stream.reset_index(drop=True), y_stream.reset_index(drop=True)
-plan = CanaryPlan(steps=(0.1, 0.5, 1.0), min_requests=60, min_labels=50)
+plan = CanaryPlan(steps=(0.1, 0.5, 1.0), min_requests=60, min_labels=30)
 
 
 def show_timeline(release: CanaryRelease) -> None:
     """The canary's decisions so far (none yet when the traffic was too short)."""
     timeline = release.timeline_frame()
     if len(timeline):
-        shown = ["step", "weight", "canary_accuracy", "stable_accuracy", "decision"]
-        display(timeline[shown].round(3))
+        shown = ["step", "weight", "labelled", "difference", "difference_low",
+                 "difference_high", "decision"]
+        display(timeline[[c for c in shown if c in timeline]].round(3))
     print(f"status: {release.status_}; live: {release.router.live_versions()}")
 
 
-router = Router({"stable": ModelVersion(old.pipeline, "v0"), "canary": None})
-v1 = ModelVersion.from_artifact(production_dir, "v1")
-first = CanaryRelease(router, v1, plan).run(X_stream.iloc[:drift_at], y_stream.iloc[:drift_at])
-show_timeline(first)
-record("first_release", first.status_)
+first_status = "not run"
+if not release_stopped():
+    v0 = ModelVersion.from_artifact(production_dir, "v0")
+    v1 = ModelVersion.from_artifact(candidate_dir, "v1")
+    if drift_at == 0:
+        print("no traffic arrives before the drift: the canary has nothing to judge, so v1 "
+              "is not released and v0 stays in production.")
+    else:
+        router = Router({"stable": v0, "canary": None})
+        first = CanaryRelease(router, v1, plan).run(X_stream.iloc[:drift_at],
+                                                    y_stream.iloc[:drift_at])
+        show_timeline(first)
+        first_status = first.status_
+        if first.status_ == "promoted":
+            registry.promote(candidate_dir, production_dir, reason="canary passed")
+    in_production = "v1" if first_status == "promoted" else "v0"
+    print(f"canary: {first_status}; production now serves {in_production}.")
+record("first_release", first_status)
 
 # %% [markdown]
 # ## Step 4: the drift arrives
@@ -120,20 +167,24 @@ record("first_release", first.status_)
 # by window.
 
 # %%
-predictions = v1.model.predict(X_stream)
-correct = pd.Series(predictions == y_stream.to_numpy())
 starts = np.arange(0, n_stream - window + 1, window)
-rolling = [correct.iloc[s:s + window].mean() for s in starts]
-fig, ax = plt.subplots(figsize=(6.5, 3.4))
-ax.plot(starts + window / 2, rolling, marker="o", label="v1 accuracy per window")
-ax.axhline(min_accuracy, color="black", linestyle="--", label="minimum accuracy")
-ax.axvline(drift_at, color="tab:red", linestyle=":", label="drift arrives")
-ax.set_xlabel("request")
-ax.set_ylabel("accuracy")
-ax.set_ylim(0.4, 1.02)
-ax.legend(loc="lower left")
-plt.show()
-record("accuracy_after_drift", correct.iloc[drift_at:].mean())
+if not release_stopped():
+    production_model = ModelVersion.from_artifact(production_dir, "production").model
+    correct = pd.Series(production_model.predict(X_stream) == y_stream.to_numpy())
+    rolling = [correct.iloc[s:s + window].mean() for s in starts]
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    ax.plot(starts + window / 2, rolling, marker="o", label="production accuracy per window")
+    ax.axhline(min_accuracy, color="black", linestyle="--", label="minimum accuracy")
+    ax.axvline(drift_at, color="tab:red", linestyle=":", label="drift arrives")
+    ax.set_xlabel("request")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0.0, 1.02)
+    ax.legend(loc="lower left")
+    plt.show()
+    before = correct.iloc[:drift_at].mean() if drift_at else float("nan")
+    after = correct.iloc[drift_at:].mean() if drift_at < n_stream else float("nan")
+    print(f"production accuracy: {before:.3f} before the drift, {after:.3f} after it.")
+    record("accuracy_after_drift", after)
 
 # %% [markdown]
 # ## Exercise 1: raise the alarm
@@ -161,76 +212,142 @@ checks.check_first_drifted_window(first_drifted_window)
 # %% [markdown]
 # ## Step 5: the monitoring cycle
 #
-# Every window, once its labels are in, goes through the monitor: drift test against the
-# training data, accuracy of the production model, and, when either fails, retraining
-# on the training data plus half of the window, a gate, a comparison with production on
-# the other half, and an atomic promotion. Every decision lands in a history file.
+# Every window, once its labels are in, goes through the monitor: a drift test against
+# the data the production model was trained on, the production model's accuracy, and,
+# when either fails, retraining on the training data plus half of the window. Both models
+# then answer the other half, the hold-out, and the **paired evidence** decides:
+#
+# - production still meets its minimum (drift alone triggered the retrain): the candidate
+#   must be shown *better* (the lower bound of the accuracy difference above 0); a tie
+#   is not a promotion;
+# - production is below its minimum: the candidate must pass the gate and be shown not
+#   much worse (non-inferiority with a margin, as in the canary).
+#
+# Window `k` since the reference last moved is tested at `alpha / (k (k + 1))`, so all
+# windows together raise a false alarm with probability at most `alpha`. A promotion is a
+# new deployment of the production folder; the previous model stays there. Every
+# decision lands in a history file before it is reported.
 
 # %%
-monitor = Monitor(production_dir, reference=X_all, train_data=train_df, config=config,
-                  min_accuracy=min_accuracy, alpha=alpha, history=workdir / "history.jsonl")
-stream_df = X_stream.assign(target=y_stream)
-for start in starts:
-    decision = monitor.run(stream_df.iloc[start:start + window])
-    if decision.outcome != "no retrain":
-        break
-history = pd.DataFrame(read_history(workdir / "history.jsonl"))
-history["accuracy"] = [m["accuracy"] for m in history["batch_metrics"]]
-history["drift"] = [d["drifted"] for d in history["drift"]]
-display(history[["outcome", "drift", "accuracy", "retrained", "promoted"]].round(3))
-for reason in decision.reasons:
-    print("-", reason)
-record("monitor_outcome", decision.outcome)
-record("monitor_windows_seen", len(history))
+outcome = "not run"
+if not release_stopped():
+    print("the promotion rule's risks:", PromotionRule().risks())
+    monitor = Monitor(production_dir, reference=X_all, train_data=train_df, config=config,
+                      min_accuracy=min_accuracy, alpha=alpha, history=workdir / "history.jsonl")
+    stream_df = X_stream.assign(target=y_stream)
+    for start in starts:
+        decision = monitor.run(stream_df.iloc[start:start + window])
+        if decision.outcome == "promoted":
+            break
+    history = pd.DataFrame(read_history(workdir / "history.jsonl"))
+    history["accuracy"] = [m["accuracy"] for m in history["batch_metrics"]]
+    history["drift"] = [d["drifted"] for d in history["drift"]]
+    history["evidence"] = [
+        f"{e['candidate_only']} vs {e['production_only']} of {e['n']}"
+        if isinstance(e, dict) else "" for e in history.get("evidence", [None] * len(history))]
+    display(history[["window", "outcome", "drift", "accuracy", "evidence"]].round(3))
+    outcome = decision.outcome
+    retrains = int(history["retrained"].sum())
+    print(f"{len(history)} windows watched, {retrains} retrain(s); last outcome: {outcome}.")
+    for reason in decision.reasons:
+        print("-", reason)
+    record("monitor_windows_seen", len(history))
+record("monitor_outcome", outcome)
 
 # %% [markdown]
 # ## Exercise 2: the monitor's rule
 #
-# Write the rule the monitor applied, as a function of what it measured. Return
-# `"no retrain"` when there is no drift and the accuracy reaches `min_accuracy`;
-# otherwise (a retrain happened) `"promoted"` when the candidate passes the gate and is
-# at least as accurate as production on the hold-out, else `"rejected"`.
+# Write the rule the monitor applied, as a function of what it measured:
+# `monitor_decision(drifted, accuracy, min_accuracy, candidate_passes_gate, estimate,
+# lower, upper, margin)`, where `estimate`, `lower` and `upper` are the candidate-minus-
+# production accuracy difference on the hold-out and its one-sided bounds. Return
+# `"no retrain"` when there is no drift and `accuracy >= min_accuracy`. Otherwise a
+# retrain happened: `"rejected"` when the candidate fails the gate; if production meets
+# its minimum, `"promoted"` only when `lower > 0`; if not, `"promoted"` when the canary's
+# rule (Lab 4, with `margin`) would promote. Anything else is `"rejected"`: the
+# hold-out is scored once, so there is no waiting.
 
 # %% tags=["solution"]
 def monitor_decision(drifted: bool, accuracy: float, min_accuracy: float,
-                     candidate_passes_gate: bool, candidate_accuracy: float,
-                     production_accuracy: float) -> str:
+                     candidate_passes_gate: bool, estimate: float, lower: float, upper: float,
+                     margin: float) -> str:
     """The outcome of one monitoring cycle."""
-    if not drifted and accuracy >= min_accuracy:
+    production_ok = accuracy >= min_accuracy
+    if not drifted and production_ok:
         return "no retrain"
-    if candidate_passes_gate and candidate_accuracy >= production_accuracy:
-        return "promoted"
-    return "rejected"
+    if not candidate_passes_gate:
+        return "rejected"
+    if production_ok:
+        return "promoted" if lower > 0 else "rejected"
+    worse, close_enough = upper < 0, lower > -2 * margin
+    if worse and close_enough:
+        return "promoted" if estimate >= -margin else "rejected"
+    return "promoted" if close_enough else "rejected"
 
 
 # %%
 checks.check_monitor_decision(monitor_decision)
 
 # %% [markdown]
-# ## Step 6: release the retrained model by canary
+# ## Step 6: every promotion can be undone
 #
-# When the monitor promoted a model, the artifact folder now holds it. It goes out like
-# any other release: by canary, against the model it replaces, on the drifted traffic.
+# The production folder keeps each deployment. `registry.history` lists them, and
+# `registry.rollback` (the CLI's `mlcicd rollback`) serves the previous model again as a
+# new deployment: nothing is overwritten, so a rollback can itself be undone.
 
 # %%
-if decision.outcome == "promoted":
-    v2 = ModelVersion.from_artifact(production_dir, "v2")
-    router = Router({"stable": v1, "canary": None})
-    after = slice(drift_at, n_stream)
-    second = CanaryRelease(router, v2, plan).run(X_stream.iloc[after], y_stream.iloc[after])
-    show_timeline(second)
-    record("second_release", second.status_)
-else:
-    print(f"nothing to release: the monitor's outcome was {decision.outcome!r}")
+if not release_stopped():
+    display(pd.DataFrame([d.to_dict() for d in registry.history(production_dir)])[
+        ["number", "action", "stage", "replaced", "restores", "reason"]])
+    if outcome == "promoted":
+        promoted_number = registry.history(production_dir)[-1].number
+        back = registry.rollback(production_dir, reason="lab 5: the way back")
+        print(f"rolled back: deployment {back.number} serves again the model of deployment "
+              f"{back.restores}.")
+        forward = registry.rollback(production_dir, to=promoted_number,
+                                    reason="lab 5: forward again")
+        print(f"and forward: deployment {forward.number} serves deployment "
+              f"{forward.restores} again.")
+    else:
+        print(f"the monitor promoted nothing ({outcome}), so production is the deployment "
+              "above and there is nothing of this run to roll back.")
+
+# %% [markdown]
+# ## Step 7: release the retrained model by canary
+#
+# The monitor's evidence came from one hold-out; the canary checks the retrained model
+# again on fresh traffic (the rows after the window it learnt from), against the model it
+# replaces, before it serves everyone.
+
+# %%
+second_status = "not run"
+if not release_stopped():
+    fresh = slice(int(start) + window, n_stream)  # rows after the window it learnt from
+    if outcome != "promoted":
+        print(f"nothing to release: the monitor's outcome was {outcome!r}.")
+    elif fresh.start >= n_stream:
+        print("the monitor promoted on the last window: no fresh traffic is left for a "
+              "canary in this stream.")
+    else:
+        retrained = ModelVersion.from_artifact(production_dir, "retrained")
+        stable = v1 if first_status == "promoted" else v0
+        router = Router({"stable": stable, "canary": None})
+        second = CanaryRelease(router, retrained, plan).run(X_stream.iloc[fresh],
+                                                            y_stream.iloc[fresh])
+        show_timeline(second)
+        second_status = second.status_
+record("second_release", second_status)
 
 # %% [markdown]
 # ## Wrap-up
 #
-# - The pipeline is a chain of gates: invalid data, a model under the bar, a canary that
-#   breaks a guardrail, each stops the release on its own.
+# - The pipeline is a chain of gates: invalid data, a model under the bar, a canary
+#   without the evidence, each stops the release on its own, and says so.
 # - Monitoring closes the loop: input drift is caught from the features alone, quality
-#   drops once labels arrive, and a retrained model must earn its place like any other.
+#   drops once labels arrive, and a retrained model must earn its place with paired
+#   evidence; a tie keeps the model that works.
+# - Every promotion is a deployment that can be rolled back.
 # - Try `mlcicd labs run --lab 05 --params concept_drift`: the inputs do not move, so only
-#   the accuracy check triggers the retrain, and the candidate, trained mostly on rows
-#   that follow the old rule, fails the gate and is rejected. After a concept drift, old
-#   data must be dropped or down-weighted, which is a decision for a person.
+#   the accuracy check can trigger a retrain, and a candidate trained mostly on rows that
+#   follow the old rule has little chance to be shown good enough. After a concept drift,
+#   old data must be dropped or down-weighted, which is a decision for a person.

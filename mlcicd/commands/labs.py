@@ -5,6 +5,7 @@
 - ``mlcicd labs make-student`` writes the learner versions of the solution notebooks
   (``--check`` only says whether the committed ones are up to date).
 - ``mlcicd labs execute`` rebuilds the committed notebooks from ``labs/src``.
+- ``mlcicd labs lab`` opens the learner notebooks in JupyterLab on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     execute.add_argument("--student", default="labs/student", help="learner notebook folder")
     execute.add_argument("--check", action="store_true", help="only check they are up to date")
     execute.set_defaults(func=_execute)
+
+    lab = sub.add_parser("lab", help="open the learner notebooks in JupyterLab (127.0.0.1)")
+    lab.add_argument("--folder", default="labs/student", help="notebook folder to serve")
+    lab.add_argument("--port", type=int, default=8888, help="port on 127.0.0.1")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.set_defaults(func=_lab)
 
     listing = sub.add_parser("list", help="list the labs and their parameter sets")
     listing.add_argument("--matrix", default=DEFAULT_MATRIX, help="parameter matrix YAML file")
@@ -192,6 +199,20 @@ def _require_text(source: Path) -> None:
         source.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{source}: not a lab source (not UTF-8 text)") from None
+
+
+def _lab(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from mlcicd.labs.frontend import lab_command
+
+    command = lab_command(args.folder, port=args.port, open_browser=not args.no_browser)
+    print(f"JupyterLab on http://127.0.0.1:{args.port}/lab (the URL with its token follows); "
+          "Ctrl-C stops it")
+    try:
+        return subprocess.call(command)  # noqa: S603 - our own interpreter, fixed arguments
+    except KeyboardInterrupt:
+        return 0
 
 
 def _list(args: argparse.Namespace) -> int:

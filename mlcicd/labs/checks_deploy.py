@@ -14,30 +14,61 @@ from pathlib import Path
 
 import numpy as np
 
-from mlcicd.deploy import assign_groups, required_sample_size, stable_bucket, stable_buckets
+from mlcicd.deploy import (
+    CanaryPlan,
+    assign_groups,
+    required_sample_size,
+    stable_bucket,
+    stable_buckets,
+)
+from mlcicd.deploy.canary_analysis import judge
 from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok, refuse_library
+from mlcicd.sequential import NonInferiorityRule
 
 __all__ = ["check_assign_group", "check_canary_decision", "check_users_needed"]
 
-#: (canary accuracy, stable accuracy, labelled canary requests, expected, what it shows)
-_CANARY_CASES = (
-    (0.97, 0.98, 200, "continue", "a 1-point drop is within the 5-point limit"),
-    (0.90, 0.98, 200, "abort", "an 8-point drop is beyond the 5-point limit"),
-    (0.60, 0.98, 20, "wait", "20 labels are too few to judge, however bad they look"),
-    (0.94, 0.98, 50, "continue", "a 4-point drop, judged as soon as there are 50 labels"),
-    (0.99, 0.95, 500, "continue", "a better canary goes on"),
+#: (labelled pairs, estimate, lower bound, upper bound, margin, what the case shows)
+_CANARY_CASES: tuple[tuple[int, float, float, float, float, str], ...] = (
+    (20, -0.30, -0.45, -0.15, 0.05, "20 pairs are fewer than min_labels (30): wait, however "
+     "bad the bounds look"),
+    (30, -0.12, -0.20, -0.04, 0.05, "the upper bound is below 0: worse for sure"),
+    (30, -0.01, -0.06, 0.04, 0.05, "the lower bound is above -2 x margin: not much worse"),
+    (400, -0.03, -0.08, -0.002, 0.05, "both hold: side with the estimate, -0.03 >= -margin"),
+    (400, -0.07, -0.095, -0.045, 0.05, "both hold: side with the estimate, -0.07 < -margin"),
+    (60, -0.02, -0.15, 0.11, 0.05, "neither bound is decisive yet"),
+    (200, 0.08, 0.03, 0.13, 0.05, "a canary *better* than stable is promoted"),
+    (200, 0.02, -0.03, 0.07, 0.02, "margin 0.02: the lower bound -0.03 is above -0.04"),
+    (200, -0.01, -0.05, 0.03, 0.02, "margin 0.02: the lower bound -0.05 is below -0.04"),
+    (200, -0.04, -0.15, 0.0, 0.10, "an upper bound of exactly 0 is not below 0"),
+    (200, -0.02, -0.10, 0.05, 0.05, "a lower bound of exactly -2 x margin is not above it"),
+    (500, -0.06, -0.11, -0.01, 0.10,
+     "margin 0.10: both hold and the estimate -0.06 is above -0.10"),
 )
+_MIN_LABELS = 30
 
 
 @checker
 def check_canary_decision(canary_decision: Callable[..., str]) -> CheckResult:
-    """Pass when ``canary_decision`` waits, continues and aborts like the guardrail should."""
-    for canary, stable, labelled, expected, story in _CANARY_CASES:
-        answer = answer_of(canary_decision, canary, stable, labelled, 0.05, 50)
-        if answer != expected:
-            return fail(f"canary {canary:.2f} vs stable {stable:.2f} with {labelled} labels: "
-                        f"expected {expected!r}, got {answer!r} ({story})")
-    return ok("your guardrail waits for evidence, then continues or aborts correctly.")
+    """Pass when ``canary_decision`` reads the bounds exactly as the canary's rule does.
+
+    The expected answers come from :class:`mlcicd.sequential.NonInferiorityRule`, the rule
+    every :class:`~mlcicd.deploy.CanaryRelease` applies, on twelve cases: too few pairs,
+    each bound alone, both at once, neither, a better canary, three margins, and bounds
+    exactly on the thresholds.
+    """
+    refuse_library(canary_decision, {"NonInferiorityRule": NonInferiorityRule,
+                                     "judge": judge, "CanaryPlan": CanaryPlan},
+                   "the accuracy guardrail")
+    for n, estimate, lower, upper, margin, story in _CANARY_CASES:
+        wanted = ("wait" if n < _MIN_LABELS
+                  else NonInferiorityRule(margin).verdict(estimate, lower, upper))
+        answer = answer_of(canary_decision, n, estimate, lower, upper, margin, _MIN_LABELS)
+        if answer != wanted:
+            return fail(f"{n} pairs, difference {estimate:+.3f} with bounds [{lower:+.3f}, "
+                        f"{upper:+.3f}], margin {margin}: expected {wanted!r}, got "
+                        f"{answer!r} ({story})")
+    return ok(f"right on all {len(_CANARY_CASES)} cases: you wait for evidence, abort only a "
+              "canary that is worse for sure, and promote one shown close enough.")
 
 
 _RUNNER = """

@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from mlcicd.deploy.monitor_rules import PromotionRule
 from mlcicd.drift import detect_drift, drift_stream, reference_data
 from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok, refuse_library
+from mlcicd.sequential import NonInferiorityRule
 
 __all__ = ["check_first_drifted_window", "check_monitor_decision"]
 
@@ -65,25 +67,62 @@ def _alpha_cases(reference: pd.DataFrame) -> list[tuple[str, pd.DataFrame, int, 
     return cases
 
 
-#: (drifted, accuracy, min_accuracy, candidate_passes_gate, candidate_acc, production_acc,
-#:  expected, what it shows)
-_CASES = (
-    (False, 0.95, 0.9, True, 0.97, 0.95, "no retrain", "no drift and accurate enough"),
-    (True, 0.95, 0.9, True, 0.97, 0.95, "promoted", "drift alone triggers a retrain"),
-    (False, 0.85, 0.9, True, 0.93, 0.86, "promoted", "low accuracy alone triggers a retrain"),
-    (True, 0.80, 0.9, False, 0.95, 0.80, "rejected", "a candidate failing the gate stays out"),
-    (True, 0.80, 0.9, True, 0.78, 0.80, "rejected",
-     "a candidate less accurate than production on the hold-out stays out"),
-    (False, 0.90, 0.9, True, 0.99, 0.90, "no retrain", "exactly the minimum accuracy is enough"),
+#: (drifted, accuracy, candidate passes the gate, estimate, lower, upper, margin, story);
+#: the production minimum is 0.9 in every case.
+_CASES: tuple[tuple[bool, float, bool, float, float, float, float, str], ...] = (
+    (False, 0.95, True, 0.05, 0.02, 0.08, 0.05, "no drift and accurate enough: no retrain"),
+    (False, 0.90, True, 0.05, 0.02, 0.08, 0.05, "exactly the minimum accuracy is enough"),
+    (True, 0.95, True, 0.04, 0.01, 0.07, 0.05,
+     "drift alone triggers a retrain; a candidate shown better is promoted"),
+    (True, 0.95, True, 0.0, -0.03, 0.03, 0.05,
+     "production is fine: a tie is not a promotion (the lower bound must be above 0)"),
+    (True, 0.95, True, 0.02, 0.0, 0.04, 0.05,
+     "production is fine: a lower bound of exactly 0 does not show the candidate better"),
+    (False, 0.85, True, 0.0, -0.03, 0.03, 0.05,
+     "production is below its minimum: a candidate not worse by 2 x margin is promoted"),
+    (True, 0.80, False, 0.10, 0.05, 0.15, 0.05,
+     "a candidate that fails the quality gate stays out, however good the evidence"),
+    (False, 0.85, True, -0.12, -0.2, -0.04, 0.05,
+     "production below its minimum, candidate worse for sure: rejected"),
+    (False, 0.85, True, -0.03, -0.08, 0.01, 0.02,
+     "margin 0.02: a lower bound of -0.08 is not within -0.04"),
+    (False, 0.85, True, -0.03, -0.08, 0.01, 0.05,
+     "margin 0.05: a lower bound of -0.08 is within -0.10"),
+    (False, 0.85, True, 0.01, -0.15, 0.17, 0.05,
+     "production below its minimum, evidence too thin either way: rejected (the hold-out "
+     "is scored once: no waiting)"),
 )
+_MINIMUM = 0.9
+
+
+def _expected_outcome(drifted: bool, accuracy: float, gate: bool, estimate: float,
+                      lower: float, upper: float, margin: float) -> str:
+    """The monitor's rule, from the library's own pieces (PromotionRule's logic)."""
+    production_ok = accuracy >= _MINIMUM
+    if not drifted and production_ok:
+        return "no retrain"
+    if not gate:
+        return "rejected"
+    if production_ok:
+        return "promoted" if lower > 0 else "rejected"
+    verdict = NonInferiorityRule(margin).verdict(estimate, lower, upper)
+    return "promoted" if verdict == "promote" else "rejected"
 
 
 @checker
 def check_monitor_decision(monitor_decision: Callable[..., str]) -> CheckResult:
-    """Pass when ``monitor_decision`` reproduces the monitoring cycle's outcome."""
-    for drifted, acc, minimum, gate, cand, prod, expected, story in _CASES:
-        answer = answer_of(monitor_decision, drifted, acc, minimum, gate, cand, prod)
-        if answer != expected:
-            return fail(f"{story}: expected {expected!r}, got {answer!r}")
-    return ok("your rule retrains on drift or low accuracy and promotes only a better, "
-              "gated model.")
+    """Pass when ``monitor_decision`` reproduces the monitoring cycle's outcome (11 cases)."""
+    refuse_library(monitor_decision, {"PromotionRule": PromotionRule, "Monitor": None,
+                                      "NonInferiorityRule": NonInferiorityRule},
+                   "the monitor's rule")
+    for drifted, accuracy, gate, estimate, lower, upper, margin, story in _CASES:
+        wanted = _expected_outcome(drifted, accuracy, gate, estimate, lower, upper, margin)
+        answer = answer_of(monitor_decision, drifted, accuracy, _MINIMUM, gate, estimate,
+                           lower, upper, margin)
+        if answer != wanted:
+            return fail(f"drift {drifted}, accuracy {accuracy} (minimum {_MINIMUM}), gate "
+                        f"{'passed' if gate else 'failed'}, difference {estimate:+.2f} in "
+                        f"[{lower:+.2f}, {upper:+.2f}], margin {margin}: expected {wanted!r}, "
+                        f"got {answer!r} ({story})")
+    return ok(f"right on all {len(_CASES)} cases: you retrain on drift or low accuracy, and "
+              "promote only a gated candidate with the evidence its situation needs.")

@@ -247,7 +247,7 @@ def random_sets(
     breaks a constraint is drawn again.
     """
     rng = np.random.default_rng(seed)
-    labs = sorted(ranges)
+    labs = [str(lab) for lab in rng.permutation(sorted(ranges))]  # the seed picks the order
     out = []
     for index in range(n):
         lab = labs[index % len(labs)]

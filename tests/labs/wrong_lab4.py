@@ -105,3 +105,83 @@ def pooled_only(p_a, p_b, alpha, power):
     p_bar = (p_a + p_b) / 2
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     return math.ceil(z**2 * 2 * p_bar * (1 - p_bar) / (p_b - p_a) ** 2)
+
+
+# --- the canary's accuracy guardrail -------------------------------------------------------
+@wrong(LAB, "canary_decision", "the old point rule: estimate below -margin aborts")
+def point_rule(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs < min_labels:
+        return "wait"
+    return "abort" if estimate < -margin else "promote"
+
+
+@wrong(LAB, "canary_decision", "abs(): a better canary is aborted too")
+def absolute(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs < min_labels:
+        return "wait"
+    if abs(estimate) > margin and (upper < 0 or lower > 0):
+        return "abort"
+    return "promote" if lower > -2 * margin else "wait"
+
+
+@wrong(LAB, "canary_decision", "judges before min_labels pairs")
+def impatient(n_pairs, estimate, lower, upper, margin, min_labels):
+    worse, close = upper < 0, lower > -2 * margin
+    if worse and close:
+        return "promote" if estimate >= -margin else "abort"
+    return "abort" if worse else "promote" if close else "wait"
+
+
+@wrong(LAB, "canary_decision", "promotes within one margin instead of two")
+def one_margin(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs < min_labels:
+        return "wait"
+    worse, close = upper < 0, lower > -margin
+    if worse and close:
+        return "promote" if estimate >= -margin else "abort"
+    return "abort" if worse else "promote" if close else "wait"
+
+
+@wrong(LAB, "canary_decision", "ignores margin (always 0.05)")
+def fixed_margin(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs < min_labels:
+        return "wait"
+    worse, close = upper < 0, lower > -0.1
+    if worse and close:
+        return "promote" if estimate >= -0.05 else "abort"
+    return "abort" if worse else "promote" if close else "wait"
+
+
+@wrong(LAB, "canary_decision", "<= and >= at the thresholds")
+def inclusive(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs < min_labels:
+        return "wait"
+    worse, close = upper <= 0, lower >= -2 * margin
+    if worse and close:
+        return "promote" if estimate >= -margin else "abort"
+    return "abort" if worse else "promote" if close else "wait"
+
+
+@wrong(LAB, "canary_decision", "the lower bound below 0 aborts (wrong bound)")
+def wrong_bound(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs < min_labels:
+        return "wait"
+    if lower < 0:
+        return "abort"
+    return "promote"
+
+
+@wrong(LAB, "canary_decision", "never promotes, only waits or aborts")
+def never_promotes(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs >= min_labels and upper < 0:
+        return "abort"
+    return "wait"
+
+
+@wrong(LAB, "canary_decision", "both bounds hold: always aborts")
+def both_abort(n_pairs, estimate, lower, upper, margin, min_labels):
+    if n_pairs < min_labels:
+        return "wait"
+    if upper < 0:
+        return "abort"
+    return "promote" if lower > -2 * margin else "wait"
