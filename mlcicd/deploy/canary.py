@@ -122,6 +122,8 @@ class CanaryRelease(Release):
         self._pending: dict[int, tuple[str, str, Any]] = {}  # id -> key, slot, prediction
         self._stable_answers: dict[int, Any] = {}
         self._counted_keys: set[str] = set()
+        self._answers_added = 0
+        self._progress: tuple[int, int] = (-1, -1)
         self._previous_mirror: Any = None
 
     # --------------------------------------------------------------- actions
@@ -232,7 +234,12 @@ class CanaryRelease(Release):
             del self._pending[rid]
         for rid in [r for r in self._stable_answers if r < horizon]:
             del self._stable_answers[rid]
-        since = min([self._cursor, *self._pending])
+        # Re-read waiting requests only when a label (or a stable answer) came in since
+        # the last look: an idle analysis then reads the new requests alone.
+        progress = (sum(row["labelled"] for row in self.router.summary()), self._answers_added)
+        rescan = bool(self._pending) and progress != self._progress
+        self._progress = progress
+        since = min([self._cursor, *self._pending]) if rescan else self._cursor
         frame = self.router.events_frame(since)
         if frame.empty:
             return
@@ -315,6 +322,7 @@ class CanaryRelease(Release):
         with self._lock:
             for rid, answer in zip(np.asarray(request_ids)[mine].tolist(), answers, strict=True):
                 self._stable_answers[int(rid)] = answer
+                self._answers_added += rid in self._pending  # scanned before its answer came
 
     # ------------------------------------------------------------ automation
     def run(self, X: Any, y: Sequence[Any] | None = None, keys: Sequence[object] | None = None,
