@@ -363,3 +363,52 @@ def test_the_runtime_server_module_ships_no_test_helpers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: S603
                          timeout=120, check=True).stdout
     assert out.strip() == "False ['ADMIN_TOKEN_ENV', 'create_app', 'serve']"
+
+
+def test_a_healthy_canary_is_promoted_by_the_server_itself(data, stable):
+    X, _ = data
+    twin = ModelVersion(stable.model, "twin")
+    router = Router({"stable": stable, "canary": twin})
+    with BackgroundServer(create_app(router, admin_token=TOKEN)) as url, \
+            httpx.Client(base_url=url, timeout=30) as client:
+        start_canary(client, steps=[0.5, 1.0], min_requests=20)
+        for i in range(400):
+            if client.get("/admin/canary", headers=AUTH).json()["status"] != "running":
+                break
+            client.post("/predict", json={"features": X[i % len(X)].tolist(), "key": f"u{i}"})
+        report = client.get("/admin/canary", headers=AUTH).json()
+    assert report["status"] == "promoted"
+    assert [row["decision"] for row in report["timeline"]] == ["continue", "promote"]
+    assert router.live_versions() == {"canary": "twin"}
+
+
+def test_a_blocked_mirror_never_delays_the_answer(stable):
+    router = Router({"stable": stable})
+    blocked, entered = threading.Event(), threading.Event()
+
+    def mirror(ids, rows):  # a shadow that hangs
+        entered.set()
+        blocked.wait(30)
+
+    router.mirror = mirror
+    try:
+        with BackgroundServer(create_app(router)) as url:
+            first = httpx.post(f"{url}/predict", json={"features": [0, 0, 0, 0]}, timeout=30)
+            assert entered.wait(10)
+            second = httpx.post(f"{url}/predict", json={"features": [1, 0, 0, 0]}, timeout=30)
+            assert not blocked.is_set()  # both answered while the mirror still hung
+    finally:
+        blocked.set()
+    assert first.status_code == second.status_code == 200
+
+
+def test_a_long_running_shadow_keeps_a_bounded_number_of_answers(monkeypatch, data, stable):
+    from mlcicd.deploy import ShadowRelease, shadow
+
+    X, y = data
+    monkeypatch.setattr(shadow, "MAX_SHADOW_RESULTS", 100)
+    router = Router({"live": stable, "shadow": None})
+    release = ShadowRelease(router, ModelVersion(stable.model, "copy"), max_pending=10_000)
+    release.run(X, y, batch_size=20)
+    assert release.drain(30)
+    assert len(release._results) <= 100 and router.n_requests == len(X)
