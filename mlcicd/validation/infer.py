@@ -201,7 +201,7 @@ def _round(value: float, *, up: bool) -> float:
     overflow the margin, and a schema with ``.inf`` bounds checks nothing. Such a bound
     is clamped to the largest float instead.
 
-    >>> _round(1.7e308, up=True) == sys.float_info.max
+    >>> _round(sys.float_info.max, up=True) == sys.float_info.max  # 1.79770e308 overflows
     True
     """
     if value == 0 or math.isnan(value):
