@@ -249,7 +249,7 @@ def _kept_names(folder: Path, metadata: dict[str, Any]) -> set[str]:
     snapshots = [deployment_snapshot(folder, n) for n in recent]
     # The rollback chain may reach further back than the recent window.
     link = metadata.get("lineage", {}).get("previous")
-    for _ in range(KEEP_DEPLOYMENTS):
+    for _ in range(KEEP_DEPLOYMENTS - 1):
         if not isinstance(link, dict) or not isinstance(link.get("deployment"), int):
             break
         snapshot = deployment_snapshot(folder, link["deployment"])

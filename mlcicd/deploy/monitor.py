@@ -201,7 +201,7 @@ class Monitor:
         if not isinstance(batch, pd.DataFrame) or len(batch) < 2:
             raise InputError("batch must be a DataFrame with at least 2 labelled rows")
         require_columns(batch, [target], source="batch")
-        notes = self._reconcile_history()
+        notes = self.reconcile_history()
         production = load_model(self.model_dir)
         before = str(production.metadata["sha256"])
         reference, train_data = self._reference_data()
@@ -265,7 +265,7 @@ class Monitor:
         records = read_records(self.history).records
         return 1 + sum(1 for r in records if r.get("reference") == fingerprint)
 
-    def _reconcile_history(self) -> list[str]:
+    def reconcile_history(self) -> list[str]:
         """Repair what an interrupted run left: a promotion without its line, a torn line."""
         if self.history is None:
             return []
