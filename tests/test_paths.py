@@ -59,6 +59,13 @@ def test_impossible_outputs_are_named_before_anything_runs(folder, name, message
         PathCheck().write_file("--plot", folder / name, suffixes=PLOT_SUFFIXES).check()
 
 
+def test_an_unwritable_folder_is_named_up_front(folder, monkeypatch):
+    # Tests run as root in CI containers, where every folder is writable: stub the answer.
+    monkeypatch.setattr("mlcicd.paths.os.access", lambda path, mode: False)
+    with pytest.raises(InputError, match="is not writable"):
+        PathCheck().write_file("--out", folder / "new" / "report.md").check()
+
+
 def test_two_outputs_cannot_share_a_file(folder):
     with pytest.raises(InputError, match="give each output its own file"):
         PathCheck().write_file("--timeline", folder / "x.csv").write_file(
