@@ -357,6 +357,15 @@ def _cases() -> list[Case]:
     add("serve-zero-events", "serve", "--model", "model", "--max-events", "0")
     add("serve-tampered-model", "serve", "--model", "tampered")
 
+    # -- registry and rollback -------------------------------------------------------------
+    add("registry-missing-model", "registry", "--model", "none")
+    add("registry-model-is-file", "registry", "--model", "test.csv")
+    add("registry-bad-format", "registry", "--model", "model", "--format", "xml")
+    add("rollback-missing-model", "rollback", "--model", "none")
+    add("rollback-to-unknown-deployment", "rollback", "--model", "model", "--to", "99")
+    add("rollback-to-text", "rollback", "--model", "model", "--to", "last")
+    add("github-no-action", "github")
+
     # -- labs -------------------------------------------------------------------------------
     add("student-binary-notebook", "labs", "make-student", "b.ipynb", "--out-dir", "out",
         b_DOT_ipynb=BINARY)
@@ -408,7 +417,7 @@ def project(tmp_path_factory) -> Path:
     """A small valid project every case starts from: data, config, artifacts, gate, schema."""
     from mlcicd.artifacts import save_model
     from mlcicd.training import TrainConfig, train
-    from mlcicd.validation import Schema
+    from mlcicd.validation import infer_schema
 
     folder = tmp_path_factory.mktemp("project")
     X, y = make_classification(n_samples=160, n_features=4, random_state=3)
@@ -422,7 +431,7 @@ def project(tmp_path_factory) -> Path:
     test_df.assign(a="text").to_csv(folder / "textfeature.csv", index=False)
     (folder / "config.yaml").write_text("params: {n_estimators: 5}\ncv_folds: 3\n")
     (folder / "gate.yaml").write_text("min_accuracy: 0.5\n")
-    Schema.infer(train_df, target="target").to_yaml(folder / "schema.yaml")
+    infer_schema(train_df, target="target").to_yaml(folder / "schema.yaml")
     for name, config in (("model", TrainConfig(params={"n_estimators": 5}, cv_folds=3)),
                          ("model2", TrainConfig(model="logistic_regression", cv_folds=3))):
         result = train(config, train_df, test_df)
