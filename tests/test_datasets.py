@@ -18,7 +18,7 @@ from mlcicd.datasets import (
     split_frame,
 )
 from mlcicd.errors import InputError
-from mlcicd.validation import Schema, validate
+from mlcicd.validation import Schema, infer_schema, validate
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_split_is_stratified_reproducible_and_loses_no_row(cancer):
 
 def test_schema_inferred_from_the_training_split_accepts_the_test_split(cancer):
     train, test = split_frame(cancer, seed=0)
-    schema = Schema.infer(train, target=TARGET)
+    schema = infer_schema(train, target=TARGET)
     assert validate(test, schema).ok
     in_millimetres = test.assign(mean_radius=test["mean_radius"] * 10)
     failures = validate(in_millimetres, schema).failures

@@ -36,7 +36,7 @@ from mlcicd.gate import GateThresholds, apply_gate
 from mlcicd.labs import checks, record
 from mlcicd.labs.ranges import check_lab_parameters
 from mlcicd.training import TrainConfig, train
-from mlcicd.validation import Schema, validate
+from mlcicd.validation import infer_schema, validate
 
 # %% [markdown]
 # ## Parameters
@@ -71,7 +71,7 @@ check_lab_parameters("05_end_to_end", globals())
 workdir = Path(tempfile.mkdtemp(prefix="lab5-"))
 X_all, y_all = reference_data(n=n_train, seed=seed)
 train_df = X_all.assign(target=y_all)
-schema = Schema.infer(train_df.iloc[: n_train // 2], target="target")
+schema = infer_schema(train_df.iloc[: n_train // 2], target="target")
 report = validate(train_df, schema)
 print(report.summary())
 record("validation_ok", report.ok)
@@ -181,10 +181,15 @@ if not release_stopped():
     ax.set_ylim(0.0, 1.02)
     ax.legend(loc="lower left")
     plt.show()
-    before = correct.iloc[:drift_at].mean() if drift_at else float("nan")
-    after = correct.iloc[drift_at:].mean() if drift_at < n_stream else float("nan")
-    print(f"production accuracy: {before:.3f} before the drift, {after:.3f} after it.")
-    record("accuracy_after_drift", after)
+    parts = []
+    if drift_at > 0:
+        parts.append(f"{correct.iloc[:drift_at].mean():.3f} on the {drift_at} requests before "
+                     "the drift")
+    if drift_at < n_stream:
+        after = correct.iloc[drift_at:].mean()
+        parts.append(f"{after:.3f} on the {n_stream - drift_at} requests after it")
+        record("accuracy_after_drift", after)
+    print("production accuracy: " + ", ".join(parts) + ".")
 
 # %% [markdown]
 # ## Exercise 1: raise the alarm

@@ -109,13 +109,13 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_infer_schema(args: argparse.Namespace) -> int:
     """Write a schema inferred from the reference data, never clobbering one by accident."""
     from mlcicd.io import read_csv
-    from mlcicd.validation import Schema
+    from mlcicd.validation import infer_schema
 
     out = Path(args.out)
     PathCheck(force=args.force).read_file("DATA", args.data).write_file(
         "--out", out, replace=False).check()
     frame = read_csv(args.data)
-    schema = Schema.infer(frame, target=args.target, margin=args.margin)
+    schema = infer_schema(frame, target=args.target, margin=args.margin)
     schema.to_yaml(out)
     print(f"wrote {out}: {len(schema.columns)} columns inferred from {len(frame)} rows")
     return 0

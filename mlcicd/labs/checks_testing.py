@@ -17,7 +17,7 @@ from mlcicd.labs.checking import (
     ok,
     refuse_library,
 )
-from mlcicd.validation import Schema, validate
+from mlcicd.validation import Schema, infer_schema, validate
 
 __all__ = [
     "DIRTY_PROBLEMS",
@@ -57,7 +57,7 @@ def check_schema(
     other draws, clean and dirty.
     """
     if not isinstance(make_schema, Schema):
-        refuse_library(make_schema, {"people_schema": people_schema, "infer": Schema.infer},
+        refuse_library(make_schema, {"people_schema": people_schema, "infer_schema": infer_schema},
                        "the schema")
     schema = make_schema if isinstance(make_schema, Schema) else answer_of(make_schema)
     if not isinstance(schema, Schema):

@@ -259,28 +259,6 @@ class Schema:
                 return column
         raise KeyError(name)
 
-    @classmethod
-    def infer(
-        cls,
-        df: Any,
-        *,
-        target: str | None = None,
-        margin: float = 0.5,
-        mean_tolerance: float = 0.5,
-        std_factor: float = 2.0,
-        max_categories: int = 20,
-    ) -> Schema:
-        """Draft a schema from reference data; see :func:`mlcicd.validation.infer_schema`.
-
-        >>> import pandas as pd
-        >>> Schema.infer(pd.DataFrame({"x": [1.0, 2.0, 3.0]}))["x"].min
-        0.0
-        """
-        from mlcicd.validation.infer import infer_schema  # infer builds on this module
-
-        return infer_schema(df, target=target, margin=margin, mean_tolerance=mean_tolerance,
-                            std_factor=std_factor, max_categories=max_categories)
-
     # -- dictionaries and YAML -------------------------------------------------------
 
     @classmethod
