@@ -403,6 +403,8 @@ def _cases() -> list[Case]:
     add("run-binary-matrix", "labs", "run", "--matrix", "p.yaml", "--out", "runs",
         p_DOT_yaml=BINARY)
     add("run-jobs-zero", "labs", "run", "--jobs", "0")
+    add("run-random-huge", "labs", "run", "--random", "100000000")
+    add("run-random-negative-seed", "labs", "run", "--random", "2", "--seed", "-1")
     add("run-nothing-selected", "labs", "run", "--matrix", "p.yaml", "--lab", "99",
         "--out", "runs", p_DOT_yaml="labs:\n  01_x:\n    notebook: n.ipynb\n"
         "    sets: {base: {n: 1}}\n", n_DOT_ipynb=NOTEBOOK)

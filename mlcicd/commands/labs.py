@@ -35,9 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--jobs", type=_positive_int, default=1, help="worker processes")
     run.add_argument("--out", default="_build/labs", help="folder for notebooks and metrics")
     run.add_argument("--smoke", action="store_true", help="only the matrix's smoke subset")
-    run.add_argument("--random", type=_positive_int, metavar="N",
-                     help="instead of the named sets, N random legal sets from the ranges")
-    run.add_argument("--seed", type=int, default=0, help="seed of the --random draw")
+    run.add_argument("--random", type=options.count(1, 1_000), metavar="N",
+                     help="instead of the named sets, N random legal sets from the ranges "
+                     "(at most 1,000)")
+    run.add_argument("--seed", type=options.seed, default=0,
+                     help="seed of the --random draw, in [0, 2**32)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(func=_run)
 
