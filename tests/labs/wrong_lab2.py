@@ -8,7 +8,7 @@ from _corpus import wrong
 from mlcicd.datasets import CITIES, TARGET, make_dirty_frame, make_people_frame, people_schema
 from mlcicd.metrics import prediction_balance
 from mlcicd.training import evaluate, split_xy
-from mlcicd.validation import ColumnSchema, Schema
+from mlcicd.validation import ColumnSchema, Schema, infer_schema
 
 LAB = "02_testing_ml"
 MIN_ACCURACY = 0.9
@@ -67,7 +67,7 @@ def schema_any_city():
 
 @wrong(LAB, "schema", "infers the schema from clean data")
 def schema_inferred():
-    return Schema.infer(make_people_frame(seed=0, n=200))
+    return infer_schema(make_people_frame(seed=0, n=200))
 
 
 @wrong(LAB, "schema", "no lower bound on heights (metres pass)")
