@@ -46,7 +46,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,18 +53,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import sklearn
-import skops
 import skops.io as sio
 
-from mlcicd import __version__
 from mlcicd.artifact_store import commit
 from mlcicd.canonical import canonical_skops
 from mlcicd.errors import ArtifactError, InputError
 from mlcicd.io import json_safe, read_json
 from mlcicd.journal import LOCK_TIMEOUT
+from mlcicd.provenance import (
+    canonical_csv,
+    classes,
+    config_dict,
+    data_fingerprint,
+    feature_names,
+    fingerprint_of,
+    library_versions,
+)
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -163,41 +167,6 @@ class LoadedModel:
         }
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries a saved model depends on.
-
-    >>> sorted(library_versions())
-    ['mlcicd', 'numpy', 'pandas', 'python', 'scikit-learn', 'skops']
-    """
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "scikit-learn": sklearn.__version__,
-        "skops": skops.__version__,
-        "mlcicd": __version__,
-    }
-
-
-def data_fingerprint(df: pd.DataFrame) -> str:
-    """SHA-256 of the data's canonical CSV bytes (header, no index, ``\\n`` line ends).
-
-    Two frames with the same columns, order and values have the same fingerprint,
-    whatever their index; a single changed cell changes it.
-
-    >>> a = pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]})
-    >>> data_fingerprint(a) == data_fingerprint(a.set_axis([10, 11]))
-    True
-    >>> data_fingerprint(a) == data_fingerprint(a.assign(x=[1.0, 2.5]))
-    False
-    >>> len(data_fingerprint(a))
-    64
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"data_fingerprint needs a pandas DataFrame, got {type(df).__name__}")
-    return hashlib.sha256(_canonical_csv(df)).hexdigest()
-
-
 def save_model(
     model: Any,
     directory: str | os.PathLike[str],
@@ -275,10 +244,10 @@ def save_model(
         f"model-{digest[:12]}.skops": payload,
         f"metrics-{metrics_digest[:12]}.json": metrics_payload,
     }
-    fingerprint = _fingerprint_of(data)
+    fingerprint = fingerprint_of(data)
     data_file = None
     if keep_data:
-        data_payload = _canonical_csv(data)
+        data_payload = canonical_csv(data)
         fingerprint = hashlib.sha256(data_payload).hexdigest()
         data_file = f"data-{fingerprint[:12]}.csv"
         files[data_file] = data_payload
@@ -288,14 +257,14 @@ def save_model(
         "size_bytes": len(payload),
         "created_at": _now(),
         "versions": library_versions(),
-        "config": _config_dict(config),
+        "config": config_dict(config),
         "data_fingerprint": fingerprint,
         "data_file": data_file,
         "metrics": metrics_dict,
         "metrics_file": f"metrics-{metrics_digest[:12]}.json",
         "metrics_sha256": metrics_digest,
-        "feature_names": _feature_names(model),
-        "classes": _classes(model),
+        "feature_names": feature_names(model),
+        "classes": classes(model),
         "extra": dict(extra) if extra is not None else {},
     }
 
@@ -320,10 +289,6 @@ def _now() -> str:
 
 def _metrics_bytes(metrics: Mapping[str, Any]) -> bytes:
     return (json.dumps(json_safe(dict(metrics)), indent=2, sort_keys=True) + "\n").encode()
-
-
-def _canonical_csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def read_metadata(directory: str | os.PathLike[str]) -> dict[str, Any]:
@@ -469,29 +434,3 @@ def _check_types(payload: bytes, *, source: str) -> None:
         raise ArtifactError(
             f"{source}: holds type(s) outside the allow-list: {', '.join(refused)}"
         )
-
-
-def _config_dict(config: Any) -> dict[str, Any] | None:
-    if config is None:
-        return None
-    if hasattr(config, "to_dict"):
-        return dict(config.to_dict())
-    return dict(config)
-
-
-def _fingerprint_of(data: pd.DataFrame | str | None) -> str | None:
-    if data is None or isinstance(data, str):
-        return data
-    return data_fingerprint(data)
-
-
-def _feature_names(model: Any) -> list[str] | None:
-    names = getattr(model, "feature_names_in_", None)
-    return None if names is None else [str(n) for n in names]
-
-
-def _classes(model: Any) -> list[Any] | None:
-    classes = getattr(model, "classes_", None)
-    if classes is None:
-        return None
-    return [c.item() if isinstance(c, np.generic) else c for c in np.asarray(classes)]

@@ -400,6 +400,11 @@ def _ms_per_1000(model: Any, X: pd.DataFrame, repeats: int) -> float:
 def _size_on_disk(path: Path) -> int | None:
     if path.is_file():
         return path.stat().st_size
+    if path.is_dir() and (path / "metadata.json").is_file():
+        # A folder keeps the models of its last deployments: the committed one counts.
+        from mlcicd.artifacts import read_metadata
+
+        return int(read_metadata(path)["size_bytes"])
     models = sorted(path.glob("model-*.skops")) if path.is_dir() else []
     return models[0].stat().st_size if len(models) == 1 else None
 
