@@ -55,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="one monitoring cycle: drift, accuracy, retrain, gate, promote",
         description="Check a labelled batch for drift and accuracy; retrain on the training "
         "data plus the batch when either fails; promote the candidate only when it passes "
-        "the gate and is at least as accurate as the production model.",
+        "the gate and paired evidence on held-out rows shows it better than production (or "
+        "not worse, when production is below --min-accuracy). The previous model stays in "
+        "the folder: `mlcicd rollback --model DIR` serves it again.",
     )
     p_monitor.add_argument("--model", type=Path, required=True, help="production artifact folder")
     p_monitor.add_argument("--reference", type=Path, required=True, help="reference data (CSV)")
