@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 
 from mlcicd.deploy.canary_analysis import CanaryPlan
+from mlcicd.deploy.shadow_rule import ShadowRule, simulate_shadow
 from mlcicd.oc import OperatingPoint, simulate_canary
 
 #: Cases as multiples of the margin: (name, true difference / margin).
@@ -111,6 +112,38 @@ def monitor_production_failed_small(args: argparse.Namespace) -> list[OperatingP
     return _monitor_cases(args, production_ok=False, holdout=200)
 
 
+def _shadow_cases(args: argparse.Namespace, rule: ShadowRule, **options: object
+                  ) -> list[OperatingPoint]:
+    return [simulate_shadow(rule, args.p_stable, factor * rule.margin, args.n_releases,
+                            args.seed + i, case=name, **options)  # type: ignore[arg-type]
+            for i, (name, factor) in enumerate(CASES)]
+
+
+def shadow_sequential(args: argparse.Namespace) -> list[OperatingPoint]:
+    """The shadow's default rule (paired confidence sequence, non-inferiority), read
+    every 100 requests: its risks hold however often the report is read."""
+    return _shadow_cases(args, ShadowRule())
+
+
+def shadow_fixed_peeked(args: argparse.Namespace) -> list[OperatingPoint]:
+    """The fixed-horizon McNemar rule (promote on a significant gain, nominally 2.5 %
+    for an equal shadow), read every 100 requests over 2,000: the peeking error."""
+    return _shadow_cases(args, ShadowRule(analysis="fixed-horizon"), max_requests=2000)
+
+
+def shadow_fixed_replayed(args: argparse.Namespace) -> list[OperatingPoint]:
+    """The same on 143 rows replayed 20 times, each replay counted as new evidence
+    (the old report; min_samples 100 so the once-counted variant can decide too)."""
+    rule = ShadowRule(analysis="fixed-horizon", min_samples=100)
+    return _shadow_cases(args, rule, live_rows=143, max_requests=2860, count_replays=True)
+
+
+def shadow_sequential_replayed(args: argparse.Namespace) -> list[OperatingPoint]:
+    """143 rows replayed 20 times, each row counted once (as ShadowRelease does now),
+    sequential rule with min_samples 100."""
+    return _shadow_cases(args, ShadowRule(min_samples=100), live_rows=143, max_requests=2860)
+
+
 #: (name, title, section). Shadow and monitor sections are appended here by their
 #: modules' authors, e.g. ``SECTIONS.append(("shadow", "Shadow promotion rule",
 #: shadow_section))`` where the function returns one OperatingPoint per case of CASES.
@@ -120,7 +153,14 @@ SECTIONS: list[tuple[str, str, Section]] = [
     ("accuracy-paired", "Accuracy test alone, paired", accuracy_alone_paired),
     ("accuracy-two-arms", "Accuracy test alone, two arms (50/50)", accuracy_alone_two_arms),
     ("pipeline", "Canary on 150 live rows replayed 20 times, paired", pipeline_live_rows),
-    # --- shadow promotion rule: plug in here ---
+    ("shadow-sequential", "Shadow promotion, sequential rule, read every 100 requests",
+     shadow_sequential),
+    ("shadow-fixed-peeked", "Shadow promotion, fixed-horizon McNemar read every 100 requests",
+     shadow_fixed_peeked),
+    ("shadow-fixed-replayed", "Shadow, fixed-horizon, 143 rows x 20 replays counted as new",
+     shadow_fixed_replayed),
+    ("shadow-sequential-replayed", "Shadow, sequential, 143 rows x 20 replays counted once",
+     shadow_sequential_replayed),
     # --- monitor promotion rule: plug in here ---
     ("monitor-ok", "Monitor promotion, production meets its minimum", monitor_production_ok),
     ("monitor-failed", "Monitor promotion, production below its minimum",

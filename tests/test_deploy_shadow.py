@@ -1,4 +1,4 @@
-"""Shadow: users only ever get production's answer; promotion needs a paired test."""
+"""Shadow: users only ever get production's answer; promotion needs paired evidence."""
 
 from __future__ import annotations
 
@@ -132,7 +132,8 @@ def test_a_clearly_better_shadow_is_promoted_by_the_paired_test(data, models):
     router = Router({"live": models["weak"], "shadow": None})
     release = ShadowRelease(router, models["strong"], min_samples=200).run(X, y)
     report = release.report_
-    assert report.decision == "promote"
+    assert report.decision == "promote" and report.analysis == "sequential"
+    assert report.interval.lower(0.05) > 0.2
     assert report.mcnemar.pvalue < 0.05
     assert report.mcnemar.b_only_correct > report.mcnemar.a_only_correct
     assert report.shadow_accuracy > report.production_accuracy
@@ -144,15 +145,45 @@ def test_a_clearly_better_shadow_is_promoted_by_the_paired_test(data, models):
     assert router.live_versions() == {"live": "v1"}
 
 
-def test_an_equal_shadow_is_not_promoted(data, models):
+def test_an_equal_shadow_is_promoted_as_not_worse_but_shows_no_gain_read_once(data, models):
     X, y = data
     router = Router({"live": models["strong"], "shadow": None})
     release = ShadowRelease(router, models["strong_copy"], min_samples=200).run(X, y)
-    assert release.report_.decision == "keep"
     assert release.report_.agreement == 1.0
+    assert release.report_.decision == "promote"
+    assert "not worse than the margin allows" in release.report_.reason
+    release.stop()
+    router = Router({"live": models["strong"], "shadow": None})
+    fixed = ShadowRelease(router, models["strong_copy"], min_samples=200,
+                          analysis="fixed-horizon").run(X, y)
+    assert (fixed.report_.decision, fixed.report_.analysis) == ("keep", "fixed-horizon")
+    assert "Analysis: fixed-horizon. **keep**" in fixed.report_.to_markdown()
+    with pytest.raises(InputError, match="not promoted"):
+        fixed.promote()
+    assert router.live_versions() == {"live": "v2"}
+    fixed.stop()
+
+
+def test_a_worse_shadow_is_kept_out(data, models):
+    X, y = data
+    router = Router({"live": models["strong"], "shadow": None})
+    release = ShadowRelease(router, models["weak"], min_samples=200).run(X, y)
+    assert release.report_.decision == "keep"
+    assert "shadow is worse" in release.report_.reason
     with pytest.raises(InputError, match="not promoted"):
         release.promote()
-    assert router.live_versions() == {"live": "v2"}
+    release.stop()
+
+
+def test_a_replayed_row_counts_once(data, models):
+    X, y = data
+    router = Router({"live": models["weak"], "shadow": None})
+    # 150 rows replayed 10 times under their own keys: 150 labelled pairs, not 1,500.
+    keys = [f"row-{i}" for i in range(150)] * 10
+    release = ShadowRelease(router, models["strong"], min_samples=200).run(
+        np.tile(X[:150], (10, 1)), np.tile(y[:150], 10), keys)
+    report = release.report_
+    assert (report.labelled, report.replays_ignored, report.decision) == (150, 1350, "wait")
     release.stop()
 
 
@@ -188,6 +219,9 @@ def test_report_lists_accuracy_and_latency_of_both(data, models):
         ({"max_pending": 0}, "max_pending"),
         ({"timeout_s": 0}, "timeout_s"),
         ({"alpha": 1.5}, "alpha"),
+        ({"analysis": "bayesian"}, "analysis must be one of"),
+        ({"margin": 1.2}, "margin must be in \\(0, 1\\)"),
+        ({"beta": 0.6}, "beta must be in \\(0, 0.5\\)"),
     ],
 )
 def test_bad_arguments_are_refused_up_front(models, kwargs, message):

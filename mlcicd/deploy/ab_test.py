@@ -6,6 +6,13 @@ outcome is a yes/no per user (converted or not); :func:`analyze_ab` tests whethe
 the two conversion rates differ by more than chance (statistics in
 :mod:`mlcicd.deploy.ab_stats`), checks the sample ratio, and says what to do,
 including "no significant difference" when that is the truth.
+
+Two analyses, and the report says which one decided: ``"fixed-horizon"`` (the
+z-test, valid when read once at a sample size planned in advance) and
+``"sequential"`` (an always-valid confidence sequence, valid however often it is
+read). :class:`ABTest`, a running experiment that anyone may analyse at any time,
+reads sequentially by default; :func:`analyze_ab` reads a finished experiment at its
+planned size, fixed-horizon by default. Both are always computed.
 """
 
 from __future__ import annotations
@@ -20,30 +27,38 @@ import pandas as pd
 from scipy import stats
 
 from mlcicd.deploy.ab_stats import (
+    ANALYSES,
+    PeekingRates,
     SampleRatioResult,
     TwoProportionResult,
     assign_groups,
     check_split,
     cohens_h,
+    peeking_error_rates,
     required_sample_size,
     sample_ratio_mismatch,
+    sequential_ab_interval,
     simulate_ab,
     two_proportion_ztest,
 )
 from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import ModelVersion, Router
 from mlcicd.errors import InputError
+from mlcicd.sequential import SequentialInterval
 
 __all__ = [
     "ABTest",
     "ABTestReport",
+    "PeekingRates",
     "SampleRatioResult",
     "TwoProportionResult",
     "analyze_ab",
     "assign_groups",
     "cohens_h",
+    "peeking_error_rates",
     "required_sample_size",
     "sample_ratio_mismatch",
+    "sequential_ab_interval",
     "simulate_ab",
     "two_proportion_ztest",
 ]
@@ -65,6 +80,11 @@ class ABTestReport:
         ``"sample ratio mismatch"``.
     reason : str
         The recommendation explained in one sentence with the numbers.
+    analysis : str
+        Which analysis decided: ``"fixed-horizon"`` (``test``) or ``"sequential"``
+        (``sequential``).
+    sequential : SequentialInterval
+        Always-valid interval of ``p_b - p_a`` at level ``alpha`` (computed either way).
     """
 
     test: TwoProportionResult
@@ -73,6 +93,8 @@ class ABTestReport:
     alpha: float
     recommendation: str
     reason: str
+    analysis: str = "fixed-horizon"
+    sequential: SequentialInterval | None = None
 
     @property
     def statistic(self) -> float:
@@ -98,9 +120,13 @@ class ABTestReport:
             f"| A | {t.n_a} | {t.p_a:.2%} |", f"| B | {t.n_b} | {t.p_b:.2%} |", "",
             f"Difference B - A: {t.diff:+.2%} ({t.confidence:.0%} CI {t.ci_low:+.2%} to "
             f"{t.ci_high:+.2%}), z = {t.statistic:.2f}, p = {t.pvalue:.3g}, "
-            f"Cohen's h = {self.effect_size:.3f}. SRM p = {self.srm.pvalue:.3g}.", "",
-            f"**{self.recommendation}**: {self.reason}",
+            f"Cohen's h = {self.effect_size:.3f}. SRM p = {self.srm.pvalue:.3g}.",
         ]
+        if self.sequential is not None:
+            ci = self.sequential
+            lines += ["", f"Always-valid {1 - self.alpha:.0%} interval (read at any time): "
+                      f"{ci.low:+.2%} to {ci.high:+.2%}."]
+        lines += ["", f"Analysis: **{self.analysis}**. **{self.recommendation}**: {self.reason}"]
         return "\n".join(lines)
 
     def plot(self, ax: Any = None) -> Any:
@@ -120,8 +146,16 @@ class ABTestReport:
 
 def analyze_ab(groups: Sequence[str], converted: Sequence[bool], *,
                split: float | Sequence[float] = 0.5, alpha: float = 0.05,
-               confidence: float = 0.95) -> ABTestReport:
+               confidence: float = 0.95, analysis: str = "fixed-horizon") -> ABTestReport:
     """Test conversions of groups "A" and "B" and recommend what to do.
+
+    ``analysis="fixed-horizon"`` decides with the z-test: right for an experiment read
+    once, at the size planned with :func:`required_sample_size`. ``"sequential"``
+    decides with the always-valid interval (:func:`sequential_ab_interval`): right
+    whenever the result may be looked at before the end. Read after each of 19 batches,
+    the z-test finds a difference in about three times alpha of no-difference
+    experiments; the sequential reading stays under alpha
+    (:func:`~mlcicd.deploy.ab_stats.peeking_error_rates`).
 
     Examples
     --------
@@ -141,17 +175,21 @@ def analyze_ab(groups: Sequence[str], converted: Sequence[bool], *,
         raise InputError(f"groups must be 'A' or 'B', found {sorted(map(str, unknown))[:5]}")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be in (0, 1), got {alpha}")
+    _check_analysis(analysis, alpha)
     n_a, n_b = int((g == "A").sum()), int((g == "B").sum())
     if n_a == 0 or n_b == 0:
         raise InputError(f"both groups need users, got A={n_a}, B={n_b}")
-    test = two_proportion_ztest(int(c[g == "A"].sum()), n_a, int(c[g == "B"].sum()), n_b,
-                                confidence=confidence)
+    x_a, x_b = int(c[g == "A"].sum()), int(c[g == "B"].sum())
+    test = two_proportion_ztest(x_a, n_a, x_b, n_b, confidence=confidence)
+    interval = sequential_ab_interval(x_a, n_a, x_b, n_b, alpha=min(alpha, 0.499))
     srm = sample_ratio_mismatch(n_a, n_b, split)
     h = cohens_h(test.p_a, test.p_b)
     if srm.mismatch:
         rec = "sample ratio mismatch"
         why = (f"groups of {n_a} and {n_b} users are too far from the planned split "
                f"(p = {srm.pvalue:.2g}); fix the assignment before reading the result")
+    elif analysis == "sequential":
+        rec, why = _sequential_verdict(interval, alpha)
     elif test.pvalue >= alpha:
         rec = "no significant difference"
         why = (f"B - A = {test.diff:+.2%} with p = {test.pvalue:.3g} >= {alpha:g}; the "
@@ -160,7 +198,25 @@ def analyze_ab(groups: Sequence[str], converted: Sequence[bool], *,
         rec = "ship B" if test.diff > 0 else "keep A"
         why = (f"B - A = {test.diff:+.2%} with p = {test.pvalue:.3g} < {alpha:g}, "
                f"Cohen's h = {h:.3f}")
-    return ABTestReport(test, h, srm, alpha, rec, why)
+    return ABTestReport(test, h, srm, alpha, rec, why, analysis, interval)
+
+
+def _check_analysis(analysis: str, alpha: float) -> None:
+    if analysis not in ANALYSES:
+        raise InputError(f"analysis must be one of {', '.join(ANALYSES)}, got {analysis!r}")
+    if analysis == "sequential" and not alpha < 0.5:
+        raise InputError(f"alpha must be in (0, 0.5) for the sequential analysis, got {alpha}")
+
+
+def _sequential_verdict(ci: SequentialInterval, alpha: float) -> tuple[str, str]:
+    span = f"always-valid {1 - alpha:.0%} interval {ci.low:+.2%} to {ci.high:+.2%}"
+    if ci.contains(0.0):
+        return "no significant difference", (
+            f"B - A = {ci.estimate:+.2%}; the {span} includes 0: keep collecting users, "
+            "or stop and keep A")
+    rec = "ship B" if ci.low > 0 else "keep A"
+    return rec, (f"B - A = {ci.estimate:+.2%}; the {span} excludes 0, valid however often "
+                 "the test was read")
 
 
 class ABTest(Release):
@@ -178,6 +234,10 @@ class ABTest(Release):
     salt : str, default "ab-test"
         Salt of the sticky assignment (the same as :func:`assign_groups`).
     alpha : float, default 0.05
+    analysis : {"sequential", "fixed-horizon"}, default "sequential"
+        How :meth:`analyze` decides. A running test may be analysed at any moment, so
+        the default is the always-valid reading; choose ``"fixed-horizon"`` only when
+        the number of users was fixed in advance and the test is read once, at the end.
 
     Examples
     --------
@@ -196,7 +256,8 @@ class ABTest(Release):
 
     def __init__(self, router: Router, candidate: ModelVersion | str | Path, *,
                  treatment_slot: str = "b", split: float | Sequence[float] = 0.5,
-                 salt: str = "ab-test", alpha: float = 0.05) -> None:
+                 salt: str = "ab-test", alpha: float = 0.05,
+                 analysis: str = "sequential") -> None:
         super().__init__(router)
         router.version_of(treatment_slot)  # InputError for an unknown slot
         self.control_slot = live_slot_of(router)
@@ -205,6 +266,8 @@ class ABTest(Release):
         self.share_b = check_split(split)
         if not 0 < alpha < 1:
             raise InputError(f"alpha must be in (0, 1), got {alpha}")
+        _check_analysis(analysis, alpha)
+        self.analysis = analysis
         self.candidate = candidate
         self.treatment_slot = treatment_slot
         self.split = split
@@ -241,7 +304,8 @@ class ABTest(Release):
         first = events[events["answered"]].drop_duplicates("key")
         groups = np.where(first["slot"] == self.treatment_slot, "B", "A")
         converted = [self._outcomes.get(k, False) for k in first["key"]]
-        self.report_ = analyze_ab(groups, converted, split=self.split, alpha=self.alpha)
+        self.report_ = analyze_ab(groups, converted, split=self.split, alpha=self.alpha,
+                                  analysis=self.analysis)
         return self.report_
 
     def conclude(self) -> ABTestReport:

@@ -5,8 +5,12 @@ a small bounded thread pool that asks the shadow model, off the request path. Th
 user's answer never waits for the shadow: a shadow that raises is counted as an
 error, one that is slow is counted as late, and when the pool's queue is full the
 copy is dropped and counted. Once labels arrive, both models are compared on the
-same requests, and promotion needs a minimum sample and a paired test (exact
-McNemar, :func:`mlcicd.stats.mcnemar_test`) that shows a real gain.
+same requests (each request key once: a replayed row is not new evidence), and
+:class:`~mlcicd.deploy.shadow_rule.ShadowRule` decides after a minimum sample: by
+default with an always-valid paired confidence sequence and a non-inferiority rule,
+so the report may be read after every batch at the error rates it states; or with
+the fixed-horizon exact McNemar test, valid only when read once. The report says
+which analysis decided.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ import pandas as pd
 
 from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import Router
+from mlcicd.deploy.shadow_rule import ShadowRule
 from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
-from mlcicd.stats import McNemarResult, mcnemar_test
+from mlcicd.sequential import SequentialInterval
+from mlcicd.stats import McNemarResult
 
 __all__ = ["MAX_SHADOW_RESULTS", "ShadowRelease", "ShadowReport"]
 
@@ -39,9 +45,12 @@ MAX_SHADOW_RESULTS = 200_000
 class ShadowReport:
     """Production and shadow compared on the same requests.
 
-    ``agreement`` is over requests both answered; accuracies and the McNemar test
-    over those that also have a label. ``decision`` is ``"promote"``, ``"keep"``
-    (no significant gain) or ``"wait"`` (fewer than ``min_samples`` labelled pairs).
+    ``agreement`` is over requests both answered; accuracies, the McNemar test and
+    ``interval`` (always-valid, shadow minus production accuracy) over those that also
+    have a label, each request key counted once (``replays_ignored`` counts the labelled
+    repeats left out). ``decision`` is ``"promote"``, ``"keep"`` (production stays:
+    the shadow is shown worse, or, fixed-horizon, shows no significant gain) or
+    ``"wait"``; ``analysis`` names the analysis that decided.
     """
 
     production_version: str
@@ -62,6 +71,9 @@ class ShadowReport:
     mcnemar: McNemarResult | None
     decision: str
     reason: str
+    analysis: str = "sequential"
+    interval: SequentialInterval | None = None
+    replays_ignored: int = 0
 
     def to_frame(self) -> pd.DataFrame:
         """Side by side: accuracy and latency of production and shadow."""
@@ -86,8 +98,9 @@ class ShadowReport:
             f"{num(self.production_p99_ms, '.2f')} | {num(self.shadow_p50_ms, '.2f')} / "
             f"{num(self.shadow_p99_ms, '.2f')} |", "",
             f"Agreement {num(self.agreement, '.1%')} on {self.compared} requests; shadow "
-            f"errors {self.shadow_errors}, late {self.late}, dropped {self.dropped}.", "",
-            f"**{self.decision}**: {self.reason}",
+            f"errors {self.shadow_errors}, late {self.late}, dropped {self.dropped}; "
+            f"labelled repeats not counted again: {self.replays_ignored}.", "",
+            f"Analysis: {self.analysis}. **{self.decision}**: {self.reason}",
         ]
         return "\n".join(rows)
 
@@ -113,9 +126,16 @@ class ShadowRelease(Release):
         A shadow answer arriving later than this after the request is counted as late
         and left out of the comparison.
     min_samples : int, default 200
-        Labelled pairs needed before a promotion can be recommended.
+        Labelled pairs needed before any decision.
     alpha : float, default 0.05
-        Level of the McNemar test.
+        Sequential: risk of keeping production against an equally accurate shadow.
+        Fixed-horizon: level of the McNemar test.
+    analysis : {"sequential", "fixed-horizon"}, default "sequential"
+        How the report decides (:class:`~mlcicd.deploy.shadow_rule.ShadowRule`).
+    margin : float, default 0.05
+        Sequential: accuracy the shadow may lose and still count as good enough;
+        a shadow ``2 * margin`` worse is promoted with probability at most ``beta``.
+    beta : float, default 0.05
 
     Examples
     --------
@@ -127,15 +147,17 @@ class ShadowRelease(Release):
     >>> strong = ModelVersion(LogisticRegression().fit(X, y), "v2")
     >>> router = Router({"live": weak, "shadow": None})
     >>> release = ShadowRelease(router, strong, min_samples=100).run(X, y)
-    >>> release.report_.decision, router.live_versions()
-    ('promote', {'live': 'v1'})
+    >>> release.report_.decision, release.report_.analysis, router.live_versions()
+    ('promote', 'sequential', {'live': 'v1'})
     >>> release.promote(); router.live_versions()
     {'shadow': 'v2'}
     """
 
     def __init__(self, router: Router, candidate: ModelVersion | str | Path, *,
                  shadow_slot: str = "shadow", max_workers: int = 2, max_pending: int = 64,
-                 timeout_s: float = 1.0, min_samples: int = 200, alpha: float = 0.05) -> None:
+                 timeout_s: float = 1.0, min_samples: int = 200, alpha: float = 0.05,
+                 analysis: str = "sequential", margin: float = 0.05,
+                 beta: float = 0.05) -> None:
         super().__init__(router)
         router.version_of(shadow_slot)  # InputError for an unknown slot
         self.production_slot = live_slot_of(router)
@@ -147,8 +169,8 @@ class ShadowRelease(Release):
                 raise InputError(f"{name} must be >= 1, got {value}")
         if not timeout_s > 0:
             raise InputError(f"timeout_s must be positive, got {timeout_s}")
-        if not 0 < alpha < 1:
-            raise InputError(f"alpha must be in (0, 1), got {alpha}")
+        self.rule = ShadowRule(analysis=analysis, min_samples=int(min_samples),
+                               margin=margin, alpha=alpha, beta=beta)
         self.candidate = candidate
         self.shadow_slot = shadow_slot
         self.max_workers = int(max_workers)
@@ -270,14 +292,16 @@ class ShadowRelease(Release):
         both = events.join(shadow, on="request_id", how="inner")
         ok = both[both["error"].isna() & both["shadow_error"].isna()]
         agree = [a == b for a, b in zip(ok["prediction"], ok["shadow_prediction"], strict=True)]
-        lab = ok[ok["label"].notna()]
+        labelled = ok[ok["label"].notna()]
+        lab = labelled.drop_duplicates("key", keep="first")
         y = lab["label"].tolist()
-        acc_p = _accuracy(y, lab["prediction"].tolist())
-        acc_s = _accuracy(y, lab["shadow_prediction"].tolist())
-        test = None
-        if len(lab) >= self.min_samples:
-            test = mcnemar_test(y, lab["prediction"].tolist(), lab["shadow_prediction"].tolist())
-        decision, reason = self._decide(len(lab), acc_p, acc_s, test)
+        right_p = np.array([a == b for a, b in zip(y, lab["prediction"], strict=True)], bool)
+        right_s = np.array([a == b for a, b in zip(y, lab["shadow_prediction"], strict=True)],
+                           bool)
+        acc_p = float(right_p.mean()) if len(y) else float("nan")
+        acc_s = float(right_s.mean()) if len(y) else float("nan")
+        verdict = self.rule.decide(int((right_p & ~right_s).sum()),
+                                   int((right_s & ~right_p).sum()), len(lab))
         return self._remember(ShadowReport(
             production_version=str(self.router.version_of(self.production_slot)),
             shadow_version=str(self.router.version_of(self.shadow_slot)),
@@ -288,22 +312,13 @@ class ShadowRelease(Release):
                 both["latency_s"], 99), shadow_p50_ms=_pct(both["shadow_s"], 50),
             shadow_p99_ms=_pct(both["shadow_s"], 99),
             shadow_errors=int(both["shadow_error"].notna().sum()), late=late, dropped=dropped,
-            mcnemar=test, decision=decision, reason=reason))
+            mcnemar=verdict.mcnemar, decision=verdict.decision, reason=verdict.reason,
+            analysis=self.rule.analysis, interval=verdict.interval,
+            replays_ignored=len(labelled) - len(lab)))
 
     def _remember(self, report: ShadowReport) -> ShadowReport:
         self.report_ = report
         return report
-
-    def _decide(self, n: int, acc_p: float, acc_s: float,
-                test: McNemarResult | None) -> tuple[str, str]:
-        if test is None:
-            return "wait", f"{n}/{self.min_samples} labelled requests compared so far"
-        gain = acc_s - acc_p
-        if test.pvalue < self.alpha and test.b_only_correct > test.a_only_correct:
-            return "promote", (f"shadow accuracy {acc_s:.3f} vs {acc_p:.3f} (+{gain:.3f}), "
-                               f"McNemar p = {test.pvalue:.3g} < {self.alpha:g} on {n} requests")
-        return "keep", (f"no significant gain: shadow {acc_s:.3f} vs production {acc_p:.3f}, "
-                        f"McNemar p = {test.pvalue:.3g} on {n} requests")
 
     # ------------------------------------------------------------ automation
     def run(self, X: Any, y: Sequence[Any] | None = None, keys: Sequence[object] | None = None,
@@ -320,10 +335,6 @@ class ShadowRelease(Release):
         self.drain(drain_timeout)
         self.report()
         return self
-
-
-def _accuracy(y: list[Any], pred: list[Any]) -> float:
-    return float(np.mean([a == b for a, b in zip(y, pred, strict=True)])) if y else float("nan")
 
 
 def _pct(seconds: pd.Series, q: float) -> float:

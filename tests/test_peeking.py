@@ -1,0 +1,121 @@
+"""Peeking is safe: A/B and shadow decisions keep their error rates when read repeatedly.
+
+Each rate is measured over a few hundred seeded simulated experiments or releases and
+asserted with a Clopper-Pearson bound, never on one lucky seed. The fixed-horizon
+readings are measured too, to show that the inflation the sequential ones avoid is real.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from mlcicd.deploy.ab_stats import peeking_error_rates
+from mlcicd.deploy.ab_test import analyze_ab
+from mlcicd.deploy.shadow_rule import ShadowRule, _mcnemar, simulate_shadow
+from mlcicd.errors import InputError
+from mlcicd.stats import mcnemar_test
+
+
+def bounds(rate: float, n: int) -> tuple[float, float]:
+    """99 % Clopper-Pearson interval of an observed share."""
+    ci = stats.binomtest(round(rate * n), n).proportion_ci(0.99, method="exact")
+    return ci.low, ci.high
+
+
+def test_ab_read_after_every_batch_keeps_alpha_only_with_the_sequential_analysis():
+    rates = peeking_error_rates(n_experiments=300, looks=19, users_per_look=500, seed=3)
+    n = rates.n_experiments
+    low, high = bounds(rates.fixed_once, n)
+    assert low <= 0.05 <= high  # the z-test read once is honest
+    assert bounds(rates.fixed_every_look, n)[0] > 0.05  # read 19 times, it is not
+    assert bounds(rates.sequential_every_look, n)[1] <= 0.05
+    table = rates.to_frame()
+    assert table["false difference rate"].tolist() == [
+        rates.fixed_once, rates.fixed_every_look, rates.sequential_every_look]
+
+
+def test_the_ab_report_says_which_analysis_decided():
+    rng = np.random.default_rng(0)
+    groups = np.where(rng.random(20_000) < 0.5, "A", "B")
+    converted = rng.random(20_000) < np.where(groups == "B", 0.115, 0.10)
+    fixed = analyze_ab(groups, converted)
+    sequential = analyze_ab(groups, converted, analysis="sequential")
+    assert (fixed.analysis, sequential.analysis) == ("fixed-horizon", "sequential")
+    assert fixed.test == sequential.test and fixed.sequential == sequential.sequential
+    assert "Analysis: **sequential**" in sequential.to_markdown()
+    assert "always-valid" in sequential.reason
+    with pytest.raises(InputError, match="analysis must be one of"):
+        analyze_ab(groups, converted, analysis="bayes")
+
+
+CASES = {"equal": 0.0, "1x margin worse": -0.05, "2x margin worse": -0.10, "better": 0.02}
+
+
+@pytest.fixture(scope="module")
+def sequential_points():
+    rule = ShadowRule()
+    return {name: simulate_shadow(rule, 0.95, diff, 300, seed=20 + i, case=name)
+            for i, (name, diff) in enumerate(CASES.items())}
+
+
+def test_the_sequential_shadow_rule_meets_its_stated_risks(sequential_points):
+    n = 300
+    assert bounds(sequential_points["equal"].abort_rate, n)[1] <= 0.05
+    assert bounds(sequential_points["better"].abort_rate, n)[1] <= 0.05
+    assert bounds(sequential_points["2x margin worse"].promote_rate, n)[1] <= 0.05
+    # Inside the indifference zone either outcome is allowed, and both happen.
+    middle = sequential_points["1x margin worse"]
+    assert 0.2 < middle.promote_rate < 0.8 and middle.inconclusive_rate < 0.05
+
+
+def test_a_fixed_horizon_shadow_read_every_100_requests_promotes_too_often():
+    rule = ShadowRule(analysis="fixed-horizon")
+    point = simulate_shadow(rule, 0.95, 0.0, 200, seed=5, max_requests=1500)
+    # Read once, an equal shadow would be promoted at most 2.5 % of the time.
+    assert bounds(point.promote_rate, 200)[0] > 0.025
+
+
+def test_counting_replayed_rows_as_new_evidence_inflates_the_error():
+    rule = ShadowRule(analysis="fixed-horizon", min_samples=100)
+    replay = {"live_rows": 143, "max_requests": 2860}
+    counted = simulate_shadow(rule, 0.95, 0.0, 200, seed=6, count_replays=True, **replay)
+    once = simulate_shadow(rule, 0.95, 0.0, 200, seed=6, **replay)
+    assert bounds(counted.promote_rate, 200)[0] > 0.1
+    assert bounds(once.promote_rate, 200)[1] < bounds(counted.promote_rate, 200)[0]
+    assert once.median_labels <= 143
+
+
+@pytest.mark.parametrize(("production_only", "shadow_only"), [(0, 0), (3, 9), (12, 4), (0, 7)])
+def test_mcnemar_from_counts_is_the_exact_test(production_only, shadow_only):
+    n = production_only + shadow_only + 20
+    y = [1] * n
+    production = [1] * production_only + [0] * shadow_only + [1] * 20
+    shadow = [0] * production_only + [1] * shadow_only + [1] * 20
+    assert _mcnemar(production_only, shadow_only).pvalue == pytest.approx(
+        mcnemar_test(y, production, shadow).pvalue)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"margin": 0.0}, "margin must be a number in"),
+        ({"alpha": 0.5}, "alpha must be in"),
+        ({"beta": -0.1}, "beta must be in"),
+        ({"min_samples": 0}, "min_samples"),
+        ({"analysis": "peek"}, "analysis must be one of"),
+    ],
+)
+def test_bad_rule_settings_are_one_clear_error(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        ShadowRule(**kwargs)
+
+
+def test_bad_simulation_settings_are_one_clear_error():
+    with pytest.raises(InputError, match="p_production"):
+        simulate_shadow(ShadowRule(), 1.5, 0.0, 10, seed=0)
+    with pytest.raises(InputError, match="n_releases"):
+        simulate_shadow(ShadowRule(), 0.9, 0.0, 0, seed=0)
+    with pytest.raises(InputError, match="looks"):
+        peeking_error_rates(looks=0)
