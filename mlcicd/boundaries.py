@@ -21,6 +21,7 @@ from scipy.optimize import brentq
 from scipy.special import betaln, log_ndtr
 
 from mlcicd.errors import InputError
+from mlcicd.params import Real, check
 
 __all__ = ["BETA_BINOMIAL", "DEFAULT_INFORMATION", "NORMAL_MIXTURE", "PAIRED",
            "beta_binomial_bounds", "check_level", "information_for", "mixture_boundary",
@@ -37,8 +38,7 @@ BETA_BINOMIAL = "beta-binomial"
 
 
 def check_level(name: str, value: float) -> None:
-    if not (isinstance(value, int | float) and 0.0 < value < 0.5):
-        raise InputError(f"{name} must be in (0, 0.5), got {value!r}")
+    check("", name, value, Real(0, 0.5, closed="neither"))
 
 
 def variance_at(method: str, counts: tuple[int, ...]) -> Callable[[float], float]:

@@ -62,6 +62,7 @@ from mlcicd.boundaries import (
     variance_at,
 )
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, Real, check
 
 __all__ = [
     "DEFAULT_INFORMATION",
@@ -166,9 +167,7 @@ class SequentialInterval:
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise InputError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    return check("", name, value, Integer(low=0))
 
 
 def _check_part(name: str, part: int, whole_name: str, whole: int) -> None:
@@ -323,7 +322,7 @@ class NonInferiorityRule:
     >>> NonInferiorityRule(margin=1.5)
     Traceback (most recent call last):
     ...
-    mlcicd.errors.InputError: margin must be in (0, 1), got 1.5
+    mlcicd.errors.InputError: NonInferiorityRule: margin must be a number in (0, 1), got 1.5
     """
 
     margin: float
@@ -331,8 +330,7 @@ class NonInferiorityRule:
     beta: float = 0.05
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.margin, int | float) and 0.0 < self.margin < 1.0):
-            raise InputError(f"margin must be in (0, 1), got {self.margin!r}")
+        check("NonInferiorityRule", "margin", self.margin, Real(0, 1, closed="neither"))
         check_level("alpha", self.alpha)
         check_level("beta", self.beta)
 

@@ -26,6 +26,7 @@ from scipy.stats import binomtest
 
 from mlcicd.errors import InputError
 from mlcicd.metrics import classification_metrics
+from mlcicd.params import SEED, Integer, Real, check
 
 __all__ = [
     "BOOTSTRAP_METRICS",
@@ -282,20 +283,10 @@ def bootstrap_diff_ci(
     True
     """
     y, a, b = _as_paired_arrays(y_true, pred_a, pred_b)
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
-        raise InputError(f"n_resamples must be a positive integer, got {n_resamples!r}")
-    if not 1 <= n_resamples <= MAX_RESAMPLES:
-        raise InputError(
-            f"n_resamples must be a whole number from 1 to {MAX_RESAMPLES:,}, got {n_resamples!r}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
-        0 <= seed < 2**32
-    ):
-        raise InputError(f"seed must be an integer in [0, 2**32), got {seed!r}")
-    if not isinstance(confidence, int | float) or not 0.0 < float(confidence) < 1.0:
-        raise InputError(
-            f"confidence must be a number strictly between 0 and 1, got {confidence!r}"
-        )
+    caller = "bootstrap_diff_ci"
+    n_resamples = check(caller, "n_resamples", n_resamples, Integer(1, MAX_RESAMPLES))
+    seed = check(caller, "seed", seed, SEED)
+    confidence = check(caller, "confidence", confidence, Real(0, 1, closed="neither"))
     score, name = _resolve_metric(metric, y, a, b)
     estimate = float(score(y[None, :], b[None, :])[0] - score(y[None, :], a[None, :])[0])
 

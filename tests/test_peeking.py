@@ -101,8 +101,8 @@ def test_mcnemar_from_counts_is_the_exact_test(production_only, shadow_only):
     ("kwargs", "message"),
     [
         ({"margin": 0.0}, "margin must be a number in"),
-        ({"alpha": 0.5}, "alpha must be in"),
-        ({"beta": -0.1}, "beta must be in"),
+        ({"alpha": 0.5}, "alpha must be a number in"),
+        ({"beta": -0.1}, "beta must be a number in"),
         ({"min_samples": 0}, "min_samples"),
         ({"analysis": "peek"}, "analysis must be one of"),
     ],

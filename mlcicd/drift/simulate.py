@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.errors import InputError
+from mlcicd.params import Choice, Integer, Real, check
 
 __all__ = [
     "FEATURES",
@@ -88,9 +89,9 @@ def make_drifted(
     >>> round(float(X["x1"].mean()), 1), round(float(X["x1"].std()), 1)
     (2.5, 1.5)
     """
-    _check_kind(kind)
-    _check_level(level, "level")
-    n = _check_size(n, "n")
+    check("make_drifted", "kind", kind, Choice(KINDS))
+    level = check("make_drifted", "level", level, _LEVEL)
+    n = check("make_drifted", "n", n, _SIZE)
     return _generate(kind, np.full(n, float(level)), np.random.default_rng(seed))
 
 
@@ -134,7 +135,7 @@ def drift_stream(
     >>> bool(X["x1"].iloc[:50].mean() < 1 < X["x1"].iloc[50:].mean())
     True
     """
-    _check_kind(kind)
+    check("drift_stream", "kind", kind, Choice(KINDS))
     levels = stream_levels(n, drift_at, mode=mode, width=width, level=level)
     X, y = _generate(kind, levels, np.random.default_rng(seed))
     X.index.name = y.index.name = "t"
@@ -149,15 +150,12 @@ def stream_levels(
     >>> stream_levels(6, 2, mode="gradual", width=4)
     array([0.  , 0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
-    n = _check_size(n, "n")
-    _check_level(level, "level")
-    if isinstance(drift_at, bool) or not isinstance(drift_at, int | np.integer):
-        raise InputError(f"drift_at must be an integer row number, got {drift_at!r}")
-    if not 0 <= drift_at <= n:
-        raise InputError(f"drift_at must be between 0 and n={n}, got {drift_at}")
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    width = _check_size(width, "width")
+    caller = "stream_levels"
+    n = check(caller, "n", n, _SIZE)
+    level = check(caller, "level", level, _LEVEL)
+    drift_at = check(caller, "drift_at", drift_at, Integer(0, n))
+    mode = check(caller, "mode", mode, Choice(MODES))
+    width = check(caller, "width", width, _SIZE)
     steps = np.arange(n) - drift_at
     if mode == "abrupt":
         return np.where(steps >= 0, float(level), 0.0)
@@ -201,10 +199,8 @@ def accuracy_under_drift(
     """
     kinds = [kind] if isinstance(kind, str) else list(kind)
     for name in kinds:
-        _check_kind(name)
-    levels = [float(level) for level in levels]
-    for level in levels:
-        _check_level(level, "levels")
+        check("accuracy_under_drift", "kind", name, Choice(KINDS))
+    levels = [check("accuracy_under_drift", "levels", level, _LEVEL) for level in levels]
     rows = []
     for name in kinds:
         for level in levels:
@@ -273,21 +269,6 @@ def _generate(
     return X, pd.Series(labels, name=TARGET, index=X.index)
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-
-
-def _check_level(level: float, name: str) -> None:
-    try:
-        value = float(level)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in [0, 1], got {level!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise InputError(f"{name} must be in [0, 1], got {level!r}")
-
-
-def _check_size(n: int, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise InputError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
+#: A drift level: 0 is the reference world, 1 the fully drifted one.
+_LEVEL = Real(0, 1)
+_SIZE = Integer(low=1)
