@@ -12,15 +12,18 @@
 #    once, roll back at once;
 # 2. run a canary release that promotes a good candidate and rolls back a bad one
 #    automatically, on evidence with stated error rates, and write its guardrail;
-# 3. shadow a candidate on live traffic without any user seeing its answers;
+# 3. shadow a candidate on live traffic without any user seeing its answers, and promote
+#    it only on paired evidence that stays valid however often you look;
 # 4. plan and read an A/B test: sticky groups by a stable hash, the sample size for a
-#    given power, a test of two proportions and a sample-ratio check.
+#    given power, a test of two proportions and a sample-ratio check, and say why
+#    peeking at a fixed-horizon test inflates its false discoveries.
 
 # %%
 import hashlib
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from scipy import stats
@@ -39,7 +42,9 @@ from mlcicd.deploy import (
     plot_traffic,
     required_sample_size,
     simulate_ab,
+    two_proportion_ztest,
 )
+from mlcicd.deploy.ab_stats import peeking_error_rates
 from mlcicd.drift import make_drifted, reference_data
 from mlcicd.labs import checks, record
 from mlcicd.labs.ranges import check_lab_parameters
@@ -215,17 +220,26 @@ else:
 #
 # The candidate sees a copy of every request, off the request path; users only ever get
 # production's answer, so a failing or slow shadow cannot hurt them. Once labels arrive,
-# both are compared on the same requests, and a paired test (McNemar) decides whether
-# the gain is real.
+# both are compared on the same requests. As in the canary, the evidence is **paired**
+# (only rows where exactly one model is right carry information) and read with a
+# confidence sequence, so the report may be read after every batch: the shadow is
+# *kept out* when it is shown worse and *promoted* when it is shown at most `2 m` worse;
+# before `min_samples` labelled pairs, or while the bounds say neither, it *waits*. A
+# request key seen twice (a replayed row) counts once.
 
 # %%
 router = Router({"live": v1, "shadow": None})
-shadow = ShadowRelease(router, v2, max_pending=100_000, timeout_s=60.0, min_samples=200)
+shadow = ShadowRelease(router, v2, max_pending=100_000, timeout_s=60.0, min_samples=200,
+                       margin=max_accuracy_drop)
 shadow.run(X_live.iloc[:2000], y_live.iloc[:2000])
 report = shadow.report_
-print(f"agreement {report.agreement:.3f}; accuracy: production "
-      f"{report.production_accuracy:.3f}, shadow {report.shadow_accuracy:.3f}")
-print(f"decision: {report.decision} ({report.reason})")
+print("the rule's risks:", shadow.rule.risks())
+print(f"agreement {report.agreement:.3f}; accuracy on {report.labelled} labelled pairs: "
+      f"production {report.production_accuracy:.3f}, shadow {report.shadow_accuracy:.3f}")
+if report.interval is not None:
+    print(f"shadow - production: {report.interval.estimate:+.3f}, always-valid interval "
+          f"[{report.interval.low:+.3f}, {report.interval.high:+.3f}]")
+print(f"decision ({report.analysis}): {report.decision} ({report.reason})")
 served = router.events_frame()["version"].value_counts()
 print("answers users received, by version:", served.to_dict())
 if report.decision == "promote":
@@ -293,13 +307,15 @@ checks.check_users_needed(users_needed)
 #
 # The library computes the same sample size. We simulate that many users per group,
 # with B truly better by `expected_lift`, then test the difference of the two conversion
-# rates and check that the groups have the planned sizes (a sample-ratio mismatch means
-# the assignment is broken and the result cannot be trusted).
+# rates once, at the planned size (the *fixed-horizon* analysis), and check that the
+# groups have the planned sizes (a sample-ratio mismatch means the assignment is broken
+# and the result cannot be trusted).
 
 # %%
-per_group = required_sample_size(baseline_rate, baseline_rate + expected_lift, power=ab_power)
+p_b = baseline_rate + expected_lift
+per_group = required_sample_size(baseline_rate, p_b, power=ab_power)
 print(f"users needed per group: {per_group:,}")
-users = simulate_ab(2 * per_group, baseline_rate, baseline_rate + expected_lift, seed=seed)
+users = simulate_ab(2 * per_group, baseline_rate, p_b, seed=seed)
 ab = analyze_ab(users["group"], users["converted"])
 display(Markdown(ab.to_markdown()))
 record("ab_users_per_group", per_group)
@@ -310,9 +326,47 @@ ab.plot()
 plt.show()
 
 # %% [markdown]
-# Even with the planned sample, a real lift is missed `1 - power` of the time: run the
-# `underpowered_ab` parameter set, which plans for 50 % power, and see how often
-# "no significant difference" comes back for a gain that is there.
+# One experiment is one draw. Planned for a power of `ab_power`, a real lift is still
+# missed `1 - ab_power` of the time; simulate many experiments at this plan and count.
+
+# %%
+rng = np.random.default_rng(seed)
+n_experiments = 400
+found = 0
+for _ in range(n_experiments):
+    x_a, x_b = rng.binomial(per_group, baseline_rate), rng.binomial(per_group, p_b)
+    test = two_proportion_ztest(int(x_a), per_group, int(x_b), per_group)
+    found += bool(test.pvalue < 0.05 and x_b > x_a)
+print(f"over {n_experiments} simulated experiments of {per_group:,} users per group, the real "
+      f"lift of {expected_lift:.1%} was found {found / n_experiments:.0%} of the time "
+      f"(planned power {ab_power:.0%}).")
+record("ab_measured_power", found / n_experiments)
+
+# %% [markdown]
+# ## Step 6: peeking
+#
+# In practice an A/B dashboard is looked at every day, and the temptation is to stop as
+# soon as it says "significant". The z-test's 5 % holds for one look at the planned size
+# only; every extra look is another chance for noise to cross the line. Simulate
+# experiments where A and B are *equal*, read after each of ten batches: the fixed-horizon
+# test read every time "finds" a difference far more often than 5 %; the sequential
+# (always-valid) reading does not, which is why `analyze_ab(..., analysis="sequential")`
+# is the one to use when you look before the end.
+
+# %%
+peeking = peeking_error_rates(n_experiments=200, looks=10,
+                              users_per_look=max(50, per_group // 10), rate=baseline_rate,
+                              seed=seed)
+print(f"equal A and B, 200 experiments, 10 looks of {peeking.users_per_look:,} users per "
+      f"group: a difference is declared in {peeking.fixed_once:.0%} when the z-test is read "
+      f"once, {peeking.fixed_every_look:.0%} when it is read at every look, and "
+      f"{peeking.sequential_every_look:.0%} with the sequential reading at every look.")
+sequential = analyze_ab(users["group"], users["converted"], analysis="sequential")
+print(f"this experiment, read sequentially: {sequential.recommendation} ({sequential.reason})")
+record("peeking_fixed_every_look", peeking.fixed_every_look)
+record("peeking_sequential_every_look", peeking.sequential_every_look)
+
+# %% [markdown]
 #
 # ## Wrap-up
 #
