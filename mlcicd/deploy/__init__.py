@@ -23,12 +23,15 @@ Examples
 """
 
 from mlcicd.deploy.ab_stats import (
+    PeekingRates,
     SampleRatioResult,
     TwoProportionResult,
     assign_groups,
     cohens_h,
+    peeking_error_rates,
     required_sample_size,
     sample_ratio_mismatch,
+    sequential_ab_interval,
     simulate_ab,
     two_proportion_ztest,
 )
@@ -40,6 +43,7 @@ from mlcicd.deploy.hashing import stable_bucket, stable_buckets
 from mlcicd.deploy.plots import plot_traffic
 from mlcicd.deploy.router import BatchResponse, Response, Router
 from mlcicd.deploy.shadow import ShadowRelease, ShadowReport
+from mlcicd.deploy.shadow_rule import ShadowRule, simulate_shadow
 from mlcicd.deploy.versions import ModelVersion, RoutingTable
 
 __all__ = [
@@ -53,6 +57,7 @@ __all__ = [
     "HealthCheck",
     "HealthReport",
     "ModelVersion",
+    "PeekingRates",
     "Release",
     "Response",
     "Router",
@@ -60,14 +65,18 @@ __all__ = [
     "SampleRatioResult",
     "ShadowRelease",
     "ShadowReport",
+    "ShadowRule",
     "TwoProportionResult",
     "analyze_ab",
     "assign_groups",
     "cohens_h",
+    "peeking_error_rates",
     "plot_traffic",
     "required_sample_size",
     "sample_ratio_mismatch",
+    "sequential_ab_interval",
     "simulate_ab",
+    "simulate_shadow",
     "stable_bucket",
     "stable_buckets",
     "two_proportion_ztest",
