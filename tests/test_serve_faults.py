@@ -9,6 +9,7 @@ model hangs" is checked by ordering (the answer came while the hang still held).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import subprocess
 import sys
@@ -412,3 +413,18 @@ def test_a_long_running_shadow_keeps_a_bounded_number_of_answers(monkeypatch, da
     release.run(X, y, batch_size=20)
     assert release.drain(30)
     assert len(release._results) <= 100 and router.n_requests == len(X)
+
+
+def test_the_canary_plan_over_http_is_the_offline_plan_with_what_was_given(stable):
+    router = Router({"stable": stable, "canary": ModelVersion(stable.model, "twin")})
+    with BackgroundServer(create_app(router, admin_token=TOKEN)) as url, \
+            httpx.Client(base_url=url, timeout=30) as client:
+        start_canary(client, steps=[0.25, 1.0], min_requests=10_000, alpha=0.01,
+                     max_latency_ms=50)
+        plan = client.get("/admin/canary", headers=AUTH).json()["plan"]
+        bad = client.post("/admin/canary/start", headers=AUTH,
+                          json={"slot": "canary", "alpha": 0.7})
+    expected = CanaryPlan(steps=(0.25, 1.0), min_requests=10_000, alpha=0.01,
+                          max_latency_ms=50, min_labels=0)
+    assert plan == {**dataclasses.asdict(expected), "steps": [0.25, 1.0]}
+    assert bad.status_code == 422

@@ -8,6 +8,7 @@ load never blocks the event loop that answers predictions.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -111,7 +112,7 @@ def add(app: Any, state: ServerState, guard: list[Any], reply: Callable[..., Any
             if release is not None:
                 body.update({
                     "canary_slot": release.canary_slot, "stable_slot": release.stable_slot,
-                    "step": release.step_, "steps": list(release.plan.steps),
+                    "step": release.step_, "plan": dataclasses.asdict(release.plan),
                     "timeline": [dict(row) for row in release.timeline_],
                     "history": [dict(row) for row in release.history_],
                 })

@@ -61,6 +61,10 @@ class CanaryStartRequest(BaseModel):
     min_labels: int = Field(default=0, ge=0, le=10_000_000)
     max_accuracy_drop: float = Field(default=0.05, ge=0, le=1)
     max_latency_ms: float | None = Field(default=None, gt=0, le=3_600_000)
+    # Left out: the defaults of CanaryPlan (the offline release's error rates).
+    alpha: float | None = Field(default=None, gt=0, lt=0.5)
+    beta: float | None = Field(default=None, gt=0, lt=0.5)
+    paired: bool | None = None
 
 
 class CanaryAdvanceRequest(BaseModel):
