@@ -6,22 +6,16 @@ the problem. Every file the library writes goes through :func:`atomic_write_byte
 the data lands in a temporary file in the same folder, is flushed to disk and then
 renamed over the target, so a crash mid-write leaves the previous file intact.
 
-Limits on what a YAML or JSON file may hold, so that a small hostile file cannot hang
-the parser, exhaust memory or end in a ``RecursionError``: nesting at most
-:data:`MAX_NESTING` levels deep, integers of at most :data:`MAX_INT_DIGITS` digits, and
-no YAML aliases (``*name``: a 500-byte file of nested aliases expands to billions of
-values, and no file of this project needs them). Error messages quote values through
-:func:`short_repr`, so they stay one short line whatever the file holds.
+YAML and JSON are parsed with the limits of :mod:`mlcicd.safe_parse` (no aliases,
+bounded nesting and integer size), re-exported here for the modules that read files.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import gc
 import json
 import os
-import reprlib
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -31,22 +25,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
-from yaml.resolver import Resolver
 
 from mlcicd.errors import InputError
-
-try:
-    from yaml.cyaml import CParser
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    CParser = None
-
-#: Deepest nesting of lists and mappings accepted in a YAML or JSON file.
-MAX_NESTING = 64
-#: Most digits accepted in an integer of a YAML or JSON file (2**64 has 20).
-MAX_INT_DIGITS = 30
+from mlcicd.safe_parse import (
+    MAX_INT_DIGITS,
+    MAX_NESTING,
+    load_json_text,
+    load_yaml_text,
+    short_repr,
+)
 
 __all__ = [
     "atomic_write_bytes",
@@ -55,6 +42,7 @@ __all__ = [
     "json_safe",
     "read_json",
     "read_yaml",
+    "load_json_text",
     "load_yaml_text",
     "short_repr",
     "MAX_NESTING",
@@ -145,22 +133,16 @@ def json_safe(obj: Any) -> Any:
 def read_json(path: str | os.PathLike[str], *, required_keys: Iterable[str] = ()) -> Any:
     """Read a JSON file; a missing file, bad JSON or a missing key is an :class:`InputError`.
 
-    Nesting deeper than :data:`MAX_NESTING` and integers longer than
-    :data:`MAX_INT_DIGITS` digits are refused too.
+    The limits of :func:`mlcicd.safe_parse.load_json_text` apply (nesting, integer size).
     """
     source = Path(path)
     if not source.is_file():
         raise InputError(f"{source}: file not found")
     try:
-        obj = json.loads(source.read_text(encoding="utf-8"), parse_int=_bounded_int)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{source}: not valid JSON ({_first_line(exc)})") from None
-    except RecursionError:
-        raise InputError(f"{source}: nested more than {MAX_NESTING} levels deep") from None
-    except _TooLarge as exc:
-        raise InputError(f"{source}: {exc}") from None
-    if _depth(obj) > MAX_NESTING:
-        raise InputError(f"{source}: nested more than {MAX_NESTING} levels deep")
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{source}: not valid JSON (not UTF-8 text)") from None
+    obj = load_json_text(text, source=str(source))
     missing = [key for key in required_keys if not isinstance(obj, dict) or key not in obj]
     if missing:
         raise InputError(f"{source}: missing key(s) {', '.join(map(short_repr, missing))}")
@@ -170,10 +152,9 @@ def read_json(path: str | os.PathLike[str], *, required_keys: Iterable[str] = ()
 def read_yaml(path: str | os.PathLike[str]) -> Any:
     """Read a YAML file safely (no Python objects); an empty file gives ``None``.
 
-    A missing file, bytes that are not UTF-8 text, a YAML syntax error, an alias,
-    nesting deeper than :data:`MAX_NESTING`, an integer longer than
-    :data:`MAX_INT_DIGITS` digits or a key given twice in one mapping raise an
-    :class:`InputError` naming the file.
+    A missing file, bytes that are not UTF-8 text, a YAML syntax error or anything
+    beyond the limits of :func:`mlcicd.safe_parse.load_yaml_text` (aliases, deep
+    nesting, huge integers, a repeated key) raise an :class:`InputError` naming the file.
     """
     source = Path(path)
     if not source.is_file():
@@ -183,142 +164,6 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     except UnicodeDecodeError:
         raise InputError(f"{source}: not a YAML file (not UTF-8 text)") from None
     return load_yaml_text(text, source=str(source))
-
-
-def load_yaml_text(text: str, *, source: str = "YAML") -> Any:
-    """Parse YAML text with the limits of this module; errors start with ``source``.
-
-    >>> load_yaml_text("a: [1, 2]")
-    {'a': [1, 2]}
-    >>> load_yaml_text("a: &x [1]\\nb: *x", source="f.yaml")
-    Traceback (most recent call last):
-    ...
-    mlcicd.errors.InputError: f.yaml: line 2: YAML aliases (*name) are not supported; \
-write the value out
-    """
-    collecting = gc.isenabled()
-    # A big document is many small objects made at once: collecting garbage meanwhile
-    # only re-scans them, and made loading superlinear in the number of columns.
-    gc.disable()
-    try:
-        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a safe loader subclass
-    except _TooLarge as exc:
-        raise InputError(f"{source}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or _first_line(exc)
-        raise InputError(f"{source}: not valid YAML{where} ({problem})") from None
-    finally:
-        if collecting:
-            gc.enable()
-
-
-class _TooLarge(ValueError):
-    """A document this module refuses (message without the file name)."""
-
-
-if yaml.__with_libyaml__:
-
-    class _SafeBase(Composer, CParser, SafeConstructor, Resolver):
-        """``yaml.SafeLoader`` scanning and parsing in C (libyaml), composing in Python.
-
-        The composer stays in Python so that :class:`_BoundedLoader` can check every
-        node; the C parser makes a schema of 20,000 columns load in about a second.
-        """
-
-        def __init__(self, stream: Any) -> None:
-            CParser.__init__(self, stream)
-            Composer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-
-else:  # pragma: no cover - PyYAML built without libyaml
-    _SafeBase = yaml.SafeLoader  # type: ignore[misc, assignment]
-
-
-class _BoundedLoader(_SafeBase):
-    """A safe YAML loader without aliases, with bounded nesting and integer size."""
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._nesting = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            line = self.peek_event().start_mark.line + 1
-            raise _TooLarge(f"line {line}: YAML aliases (*name) are not supported; "
-                            "write the value out")
-        self._nesting += 1
-        if self._nesting > MAX_NESTING:
-            line = self.peek_event().start_mark.line + 1
-            raise _TooLarge(f"line {line}: nested more than {MAX_NESTING} levels deep")
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._nesting -= 1
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        # PyYAML keeps the last of two equal keys silently: a rule written twice is a typo.
-        seen = set()
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = (key_node.tag, key_node.value)
-            if key in seen:
-                raise _TooLarge(f"line {key_node.start_mark.line + 1}: key "
-                                f"{short_repr(key_node.value)} appears twice")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_int(self, node: Any) -> int:
-        digits = str(node.value).lstrip("+-").replace("_", "")
-        if len(digits) > MAX_INT_DIGITS:
-            raise _TooLarge(f"line {node.start_mark.line + 1}: integer with {len(digits)} "
-                            f"digits; at most {MAX_INT_DIGITS} are accepted")
-        return super().construct_yaml_int(node)
-
-
-_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
-
-
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise _TooLarge(f"integer with {len(text.lstrip('-'))} digits; "
-                        f"at most {MAX_INT_DIGITS} are accepted")
-    return int(text)
-
-
-def _depth(obj: Any) -> int:
-    # Iterative, so that measuring a deep document cannot itself recurse too deeply.
-    deepest, stack = 0, [(obj, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level <= MAX_NESTING:
-                children = item.values() if isinstance(item, dict) else item
-                stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = 60
-_SHORT.maxother = 60
-_SHORT.maxlong = 40
-_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 6
-_SHORT.maxlevel = 3
-
-
-def short_repr(value: Any) -> str:
-    """``repr(value)`` cut to a few dozen characters, for error messages.
-
-    >>> short_repr("x" * 1000)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx'"
-    >>> short_repr(list(range(100)))
-    '[0, 1, 2, 3, 4, 5, ...]'
-    """
-    return _SHORT.repr(value)
 
 
 def read_csv(
