@@ -95,22 +95,36 @@ def test_four_concurrent_cli_monitor_runs_keep_four_lines(world, tmp_path):
     assert len(read_history(world["history"])) == 4
 
 
-def _cycles_forever(world: dict, first_seed: int) -> None:
-    # A failing minimum makes every cycle retrain; new batches make new candidates.
-    monitor = _monitor(world, min_accuracy=0.999, thresholds=GateThresholds(min_accuracy=0.5))
+def _failing_minimum_monitor(world: dict) -> Monitor:
+    # A minimum nobody meets makes every cycle retrain; new batches make new candidates.
+    return _monitor(world, min_accuracy=0.999, thresholds=GateThresholds(min_accuracy=0.5))
+
+
+def _cycles_forever(world: dict, first_seed: int, cycles) -> None:
+    monitor = _failing_minimum_monitor(world)
     seed = first_seed
     while True:
         monitor.run(_labelled("covariate", 0.5, 200, seed=seed))
+        with cycles.get_lock():
+            cycles.value += 1
         seed += 1
 
 
 def test_kill_9_during_monitor_cycles_never_loses_a_promotion(world):
     rng = np.random.default_rng(5)
+    start = time.perf_counter()
+    _failing_minimum_monitor(world).run(_labelled("covariate", 0.5, 200, seed=1))
+    per_cycle = time.perf_counter() - start
     trials = 10
     for trial in range(trials):
-        process = FORK.Process(target=_cycles_forever, args=(world, 1000 * (trial + 1)))
+        cycles = FORK.Value("i", 0)
+        process = FORK.Process(target=_cycles_forever, args=(world, 1000 * (trial + 1), cycles))
         process.start()
-        time.sleep(float(rng.uniform(0.3, 2.4)))
+        # Kill at a random point of the first or second cycle (timed in cycles).
+        wanted = int(rng.integers(0, 2))
+        while cycles.value < wanted and process.is_alive():
+            time.sleep(0.005)
+        time.sleep(float(rng.uniform(0.0, 1.2)) * per_cycle)
         os.kill(process.pid, signal.SIGKILL)
         process.join(10)
         loaded = load_model(world["model_dir"])  # the old model or the new, never a mix
@@ -122,7 +136,7 @@ def test_kill_9_during_monitor_cycles_never_loses_a_promotion(world):
         assert promoted <= {r["model_after"] for r in records}
         assert records[-1]["model_after"] == loaded.metadata["sha256"]
     outcomes = [r["outcome"] for r in read_history(world["history"])]
-    assert outcomes.count("promoted") > 0
+    assert outcomes.count("promoted") >= 1 + trials // 3
     print(f"kill -9 during monitor cycles: {trials} kills, {outcomes.count('promoted')} "
           f"promotions logged, {outcomes.count('recovered')} recovered on the next run, "
           "0 lost")
