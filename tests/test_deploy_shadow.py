@@ -175,6 +175,13 @@ def test_a_worse_shadow_is_kept_out(data, models):
     release.stop()
 
 
+def test_an_empty_stream_is_refused_before_anything_changes(models):
+    router = Router({"live": models["weak"], "shadow": None})
+    with pytest.raises(InputError, match="stream is empty"):
+        ShadowRelease(router, models["strong"]).run(np.zeros((0, 3)), [])
+    assert router.mirror is None and router.version_of("shadow") is None
+
+
 def test_a_replayed_row_counts_once(data, models):
     X, y = data
     router = Router({"live": models["weak"], "shadow": None})
@@ -220,8 +227,8 @@ def test_report_lists_accuracy_and_latency_of_both(data, models):
         ({"timeout_s": 0}, "timeout_s"),
         ({"alpha": 1.5}, "alpha"),
         ({"analysis": "bayesian"}, "analysis must be one of"),
-        ({"margin": 1.2}, "margin must be in \\(0, 1\\)"),
-        ({"beta": 0.6}, "beta must be in \\(0, 0.5\\)"),
+        ({"margin": 1.2}, "margin must be"),
+        ({"beta": 0.6}, "beta must be"),
     ],
 )
 def test_bad_arguments_are_refused_up_front(models, kwargs, message):

@@ -323,7 +323,13 @@ class ShadowRelease(Release):
     # ------------------------------------------------------------ automation
     def run(self, X: Any, y: Sequence[Any] | None = None, keys: Sequence[object] | None = None,
             *, batch_size: int = 50, drain_timeout: float = 10.0) -> ShadowRelease:
-        """Route a labelled stream through production while shadowing it; sets ``report_``."""
+        """Route a labelled stream through production while shadowing it; sets ``report_``.
+
+        A request key (default ``"row-<i>"``) seen again is answered and mirrored, but its
+        label counts once in the comparison. An empty stream is an InputError.
+        """
+        if len(X) == 0:
+            raise InputError("the stream is empty: no request to shadow")
         key_list = self._stream_keys(X, y, keys, batch_size)
         n = len(key_list)
         for lo in range(0, n, int(batch_size)):
