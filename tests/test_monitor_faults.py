@@ -6,8 +6,6 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -80,18 +78,29 @@ def test_four_concurrent_monitor_runs_keep_four_lines(world):
     assert len(records) == 4 and {r["outcome"] for r in records} == {"no retrain"}
 
 
+def _cli_monitor(argv: list[str]) -> None:
+    from mlcicd.cli import main
+
+    raise SystemExit(main(argv))
+
+
 def test_four_concurrent_cli_monitor_runs_keep_four_lines(world, tmp_path):
+    # `mlcicd monitor` itself (its main), in four processes forked at once.
     world["train"].to_csv(tmp_path / "train.csv", index=False)
     world["train"].drop(columns="target").to_csv(tmp_path / "reference.csv", index=False)
+    runs = []
     for i in range(4):
-        _labelled("covariate", 0.0, 150, seed=20 + i).to_csv(tmp_path / f"b{i}.csv", index=False)
-    runs = [subprocess.Popen(
-        [sys.executable, "-m", "mlcicd", "monitor", "--model", str(world["model_dir"]),
-         "--reference", str(tmp_path / "reference.csv"), "--batch", str(tmp_path / f"b{i}.csv"),
-         "--train", str(tmp_path / "train.csv"), "--history", str(world["history"])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(4)]
-    errors = [run.communicate(timeout=300)[1] for run in runs]
-    assert [run.returncode for run in runs] == [0] * 4, errors
+        batch = tmp_path / f"b{i}.csv"
+        _labelled("covariate", 0.0, 150, seed=20 + i).to_csv(batch, index=False)
+        argv = ["monitor", "--model", str(world["model_dir"]), "--reference",
+                str(tmp_path / "reference.csv"), "--batch", str(batch), "--train",
+                str(tmp_path / "train.csv"), "--history", str(world["history"])]
+        runs.append(FORK.Process(target=_cli_monitor, args=(argv,)))
+    for process in runs:
+        process.start()
+    for process in runs:
+        process.join(120)
+    assert [run.exitcode for run in runs] == [0] * 4
     assert len(read_history(world["history"])) == 4
 
 
