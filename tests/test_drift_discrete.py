@@ -113,3 +113,36 @@ def test_one_and_one_point_zero_are_the_same_category():
     assert "categories not in reference" not in result.note
     mixed = ChiSquared().test(pd.Series([1, 2, 2, 1]), pd.Series([1.0, 2.0, np.nan, 2.0, 1.0]))
     assert mixed.statistic == 0.0 and "1 current" in mixed.note
+
+
+def test_the_cli_routes_and_overrides_like_the_library(tmp_path):
+    import subprocess
+    import sys
+
+    from mlcicd.commands import drift as cli
+    from mlcicd.drift import detect
+
+    assert (cli.DISCRETE_MAX_LEVELS, cli.FEATURE_TESTS) == (
+        detect.DISCRETE_MAX_LEVELS, detect.FEATURE_TESTS)
+    rng = np.random.default_rng(9)
+    for name in ("ref", "cur"):
+        pd.DataFrame({"level": rng.choice(4, 200), "x": rng.normal(size=200)}).to_csv(
+            tmp_path / f"{name}.csv", index=False)
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "mlcicd", "drift", "--reference", str(tmp_path / "ref.csv"),
+             "--current", str(tmp_path / "cur.csv"), "--format", "json", *extra],
+            capture_output=True, text=True)
+
+    def tests_of(result: subprocess.CompletedProcess) -> dict[str, str]:
+        import json
+
+        return {f["feature"]: f["test"] for f in json.loads(result.stdout)["features"]}
+
+    assert tests_of(run()) == {"level": "chi2", "x": "ks"}
+    assert tests_of(run("--discrete-max-levels", "0")) == {"level": "ks", "x": "ks"}
+    assert tests_of(run("--feature-test", "x=chi2")) == {"level": "chi2", "x": "chi2"}
+    bad = run("--feature-test", "level=anova")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "--feature-test" in bad.stderr

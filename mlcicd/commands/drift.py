@@ -27,6 +27,9 @@ from mlcicd.paths import PathCheck
 EXIT_OK, EXIT_DRIFT = 0, 1
 #: The multiple-testing corrections, as in :data:`mlcicd.drift.correction.CORRECTIONS`.
 CORRECTIONS = ("bh", "bonferroni", "none")
+#: As :data:`mlcicd.drift.detect.DISCRETE_MAX_LEVELS` and ``FEATURE_TESTS`` (a test checks).
+DISCRETE_MAX_LEVELS = 10
+FEATURE_TESTS = ("ks", "chi2")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--drift-share",
         type=float,
         help="call the data set drifted only when at least this share of features drifted",
+    )
+    p_drift.add_argument(
+        "--discrete-max-levels", type=options.count(0, 10_000), default=DISCRETE_MAX_LEVELS,
+        metavar="K", help="integer-valued features with at most K levels get chi-squared "
+        f"instead of KS (default: {DISCRETE_MAX_LEVELS}; 0: never)",
+    )
+    p_drift.add_argument(
+        "--feature-test", action="append", default=[], metavar="COLUMN=TEST",
+        help=f"force a feature's test, TEST one of {', '.join(FEATURE_TESTS)}; repeatable",
     )
     p_drift.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table", help="output format"
@@ -107,6 +119,8 @@ def run_drift(args: argparse.Namespace) -> int:
         correction=args.correction,
         exclude=exclude,
         drift_share=args.drift_share,
+        discrete_max_levels=args.discrete_max_levels,
+        feature_tests=_feature_tests(args.feature_test),
     )
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
@@ -153,3 +167,16 @@ def run_monitor(args: argparse.Namespace) -> int:
     else:
         print(decision.to_text(), end="")
     return EXIT_OK
+
+
+def _feature_tests(items: list[str]) -> dict[str, str]:
+    from mlcicd.errors import InputError
+
+    chosen = {}
+    for item in items:
+        column, sep, test = item.rpartition("=")
+        if not sep or not column or test not in FEATURE_TESTS:
+            raise InputError(f"--feature-test: expected COLUMN={'|'.join(FEATURE_TESTS)}, "
+                             f"got {item!r}")
+        chosen[column] = test
+    return chosen
