@@ -428,3 +428,30 @@ def test_the_canary_plan_over_http_is_the_offline_plan_with_what_was_given(stabl
                           max_latency_ms=50, min_labels=0)
     assert plan == {**dataclasses.asdict(expected), "steps": [0.25, 1.0]}
     assert bad.status_code == 422
+
+
+def test_an_artifact_that_carries_its_input_schema_bounds_what_the_server_accepts(
+        tmp_path, data, stable):
+    import pandas as pd
+
+    from mlcicd.artifacts import save_model
+
+    X, _ = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    # The form of Schema.to_dict(); the target column is not a feature and is ignored.
+    schema = {"columns": {**{name: {"dtype": "float", "min": float(frame[name].min()),
+                                    "max": float(frame[name].max())} for name in frame},
+                          "target": {"dtype": "integer", "allowed": [0, 1]}}}
+    save_model(LogisticRegression().fit(frame, data[1]), tmp_path / "m",
+               extra={"input_schema": schema})
+    limits = ModelVersion.from_artifact(tmp_path / "m").limits
+    assert limits.names == ("a", "b", "c", "d")
+    assert limits.problem(X[0]) is None
+    too_big = X[0].copy()
+    too_big[2] = frame["c"].max() + 1
+    assert limits.problem(too_big).startswith("feature 2 (c) = ")
+    assert "above its maximum" in limits.problem(too_big)
+    # Without a schema only the width and the float32 range are known.
+    save_model(stable.model, tmp_path / "plain")
+    plain = ModelVersion.from_artifact(tmp_path / "plain").limits
+    assert plain.problem(too_big) is None and "expected 4 features" in plain.problem(X[0][:3])
