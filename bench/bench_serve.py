@@ -179,7 +179,8 @@ def bench(n_requests: int, concurrency: int, rounds: int) -> None:
 
         def child(kind: str) -> ServerProcess:
             return ServerProcess(command=[sys.executable, __file__, "--serve", kind, "--model",
-                                          str(Path(tmp) / "model"), "--port", "{port}"])
+                                          str(Path(tmp) / "model"), "--port", "{port}"],
+                                 startup_timeout=300)
 
         with child("minimal") as minimal, child("mlcicd") as ours:
             for url in (minimal, ours):
