@@ -27,6 +27,7 @@ from sklearn.model_selection import train_test_split
 
 from mlcicd.errors import InputError
 from mlcicd.io import atomic_write_text
+from mlcicd.params import SEED, Integer, Real, check
 from mlcicd.validation import ColumnSchema, Schema
 
 __all__ = [
@@ -95,14 +96,8 @@ def split_frame(
         raise InputError(f"split_frame: expected a pandas DataFrame, got {type(df).__name__}")
     if target not in df.columns:
         raise InputError(f"split_frame: target column {target!r} not found")
-    if isinstance(test_size, bool) or not isinstance(test_size, int | float) or not (
-        0 < test_size < 1
-    ):
-        raise InputError(f"split_frame: test_size must be a number in (0, 1), got {test_size!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
-        0 <= seed < 2**32
-    ):
-        raise InputError(f"split_frame: seed must be an integer in [0, 2**32), got {seed!r}")
+    test_size = check("split_frame", "test_size", test_size, Real(0, 1, closed="neither"))
+    seed = check("split_frame", "seed", seed, SEED)
     labels = df[target]
     if labels.isna().any():
         raise InputError(f"split_frame: target column {target!r} has missing values")
@@ -155,10 +150,7 @@ def export_dataset(
         raise InputError(f"{folder}: exists and is not a folder")
     train, test = split_frame(DATASETS[name](), test_size=test_size, seed=seed)
     texts = {folder / "train.csv": train.to_csv(index=False)}
-    if isinstance(live_size, bool) or not isinstance(live_size, int | float) or not (
-        0 <= live_size < 1
-    ):
-        raise InputError(f"live_size must be a share in [0, 1), got {live_size!r}")
+    live_size = check("export_dataset", "live_size", live_size, Real(0, 1, closed="left"))
     if live_size > 0:
         test, live = split_frame(test, test_size=live_size, seed=seed)
         texts[folder / "test.csv"] = test.to_csv(index=False)
@@ -199,8 +191,7 @@ def make_people_frame(seed: int = 0, n: int = 200) -> pd.DataFrame:
     >>> people.shape, people["age"].between(0, 120).all()
     ((50, 8), np.True_)
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise InputError(f"make_people_frame: n must be a whole number >= 1, got {n!r}")
+    n = check("make_people_frame", "n", n, Integer(low=1))
     rng = np.random.default_rng(seed)
     return pd.DataFrame({
         "person_id": np.arange(1, n + 1, dtype=np.int64),
@@ -238,10 +229,7 @@ def make_dirty_frame(seed: int = 0, n: int = 200) -> pd.DataFrame:
     >>> int(dirty["age"].isna().sum()), int(dirty.duplicated().sum())
     (2, 3)
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < MIN_DIRTY_ROWS:
-        raise InputError(
-            f"make_dirty_frame: n must be a whole number >= {MIN_DIRTY_ROWS}, got {n!r}"
-        )
+    n = check("make_dirty_frame", "n", n, Integer(low=MIN_DIRTY_ROWS))
     frame = make_people_frame(seed=seed, n=n)
     rng = np.random.default_rng([seed, 1])
     n_income_missing = math.ceil(0.08 * n)

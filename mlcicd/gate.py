@@ -31,6 +31,8 @@ import pandas as pd
 
 from mlcicd.errors import CheckFailed, InputError
 from mlcicd.io import read_json, read_yaml, short_repr
+from mlcicd.markdown import table
+from mlcicd.params import Real, check
 
 __all__ = [
     "GATED_METRICS",
@@ -97,11 +99,7 @@ max_regression=0.01, regression_metrics=None)
             value = getattr(self, item.name)
             if value is None or item.name == "regression_metrics":
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"thresholds: {item.name} must be a number, got {value!r}")
-            if not 0.0 <= float(value) <= 1.0:
-                raise InputError(f"thresholds: {item.name} must be in [0, 1], got {value!r}")
-            object.__setattr__(self, item.name, float(value))
+            object.__setattr__(self, item.name, check("thresholds", item.name, value, Real(0, 1)))
 
     def _check_regression_metrics(self) -> None:
         names = self.regression_metrics
@@ -204,17 +202,10 @@ class GateResult:
     def to_markdown(self) -> str:
         """A heading with the verdict and a table of the rules (✅ / ❌)."""
         verdict = "passed ✅" if self.passed else "failed ❌"
-        lines = [
-            f"### Quality gate {verdict}",
-            "",
-            "| Rule | Metric | Value | Limit | Result |",
-            "|---|---|---:|---:|:---:|",
-        ]
-        for rule in self.rules:
-            mark = "✅" if rule.passed else "❌"
-            lines.append(
-                f"| {rule.name} | {rule.metric} | {rule.value:.4f} | {rule.limit:.4f} | {mark} |"
-            )
+        rows = [(rule.name, rule.metric, f"{rule.value:.4f}", f"{rule.limit:.4f}",
+                 "✅" if rule.passed else "❌") for rule in self.rules]
+        lines = [f"### Quality gate {verdict}", "",
+                 table(rows, ("Rule", "Metric", "Value", "Limit", "Result"), align="llrrc")]
         lines += [f"\n_Skipped: {note}_" for note in self.skipped]
         return "\n".join(lines) + "\n"
 

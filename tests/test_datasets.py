@@ -154,5 +154,5 @@ def test_committed_people_schema_file_is_the_library_schema():
 
 
 def test_too_few_rows_for_every_problem_is_an_input_error():
-    with pytest.raises(InputError, match="n must be a whole number >= 40"):
+    with pytest.raises(InputError, match="n must be an integer >= 40"):
         make_dirty_frame(n=10)

@@ -101,9 +101,9 @@ def test_unknown_threshold_key_is_named(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("min_accuracy: 1.5\n", r"min_accuracy must be in \[0, 1\]"),
+        ("min_accuracy: 1.5\n", r"min_accuracy must be a number in \[0, 1\], got 1.5"),
         ("min_accuracy: high\n", "min_accuracy must be a number"),
-        ("max_regression: -0.01\n", r"max_regression must be in \[0, 1\]"),
+        ("max_regression: -0.01\n", r"max_regression must be a number in \[0, 1\]"),
         ("", "no threshold set"),
         ("- 0.9\n", "expected a mapping"),
         ("min_accuracy: [0.9\n", "not valid YAML"),

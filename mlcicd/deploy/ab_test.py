@@ -44,6 +44,7 @@ from mlcicd.deploy.ab_stats import (
 from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import ModelVersion, Router
 from mlcicd.errors import InputError
+from mlcicd.markdown import table
 from mlcicd.sequential import SequentialInterval
 
 __all__ = [
@@ -116,8 +117,8 @@ class ABTestReport:
         """A short markdown summary for a report or a PR comment."""
         t = self.test
         lines = [
-            "| group | users | conversion |", "|---|---:|---:|",
-            f"| A | {t.n_a} | {t.p_a:.2%} |", f"| B | {t.n_b} | {t.p_b:.2%} |", "",
+            table([("A", t.n_a, f"{t.p_a:.2%}"), ("B", t.n_b, f"{t.p_b:.2%}")],
+                  ("group", "users", "conversion"), align="lrr"), "",
             f"Difference B - A: {t.diff:+.2%} ({t.confidence:.0%} CI {t.ci_low:+.2%} to "
             f"{t.ci_high:+.2%}), z = {t.statistic:.2f}, p = {t.pvalue:.3g}, "
             f"Cohen's h = {self.effect_size:.3f}. SRM p = {self.srm.pvalue:.3g}.",

@@ -24,6 +24,7 @@ from mlcicd.deploy.base import Release, as_model_version, live_slot_of
 from mlcicd.deploy.router import Router
 from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
+from mlcicd.markdown import table
 
 __all__ = ["BlueGreenRelease", "CheckResult", "HealthCheck", "HealthReport"]
 
@@ -63,12 +64,10 @@ class HealthReport:
 
     def to_markdown(self) -> str:
         """The checks as a markdown table, then the verdict."""
-        lines = ["| check | passed | value | limit | detail |", "|---|---|---|---|---|"]
-        for c in self.checks:
-            value = "" if c.value is None else f"{c.value:.4g}"
-            limit = "" if c.limit is None else f"{c.limit:.4g}"
-            lines.append(f"| {c.name} | {'yes' if c.passed else 'NO'} | {value} | {limit} | "
-                         f"{c.detail} |")
+        rows = [(c.name, "yes" if c.passed else "NO",
+                 "" if c.value is None else f"{c.value:.4g}",
+                 "" if c.limit is None else f"{c.limit:.4g}", c.detail) for c in self.checks]
+        lines = [table(rows, ("check", "passed", "value", "limit", "detail"))]
         verdict = "passed" if self.passed else f"failed: {', '.join(self.failures())}"
         lines += ["", f"Health check of {self.version}: **{verdict}**"]
         return "\n".join(lines)

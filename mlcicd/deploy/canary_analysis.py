@@ -119,7 +119,7 @@ class CanaryPlan:
     >>> CanaryPlan(alpha=0.7)
     Traceback (most recent call last):
     ...
-    mlcicd.errors.InputError: alpha must be in (0, 0.5), got 0.7
+    mlcicd.errors.InputError: alpha must be a number in (0, 0.5), got 0.7
     """
 
     steps: tuple[float, ...] = (0.05, 0.10, 0.25, 0.50, 1.0)

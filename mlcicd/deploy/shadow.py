@@ -31,6 +31,7 @@ from mlcicd.deploy.router import Router
 from mlcicd.deploy.shadow_rule import ShadowRule
 from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
+from mlcicd.markdown import table
 from mlcicd.sequential import SequentialInterval
 from mlcicd.stats import McNemarResult
 
@@ -89,14 +90,16 @@ class ShadowReport:
         def num(x: float, fmt: str) -> str:
             return "n/a" if x != x else format(x, fmt)  # NaN when nothing to measure
 
+        sides = [
+            ("version", self.production_version, self.shadow_version),
+            (f"accuracy ({self.labelled} labelled)", num(self.production_accuracy, ".3f"),
+             num(self.shadow_accuracy, ".3f")),
+            ("p50 / p99 latency (ms)",
+             f"{num(self.production_p50_ms, '.2f')} / {num(self.production_p99_ms, '.2f')}",
+             f"{num(self.shadow_p50_ms, '.2f')} / {num(self.shadow_p99_ms, '.2f')}"),
+        ]
         rows = [
-            "| | production | shadow |", "|---|---|---|",
-            f"| version | {self.production_version} | {self.shadow_version} |",
-            f"| accuracy ({self.labelled} labelled) | {num(self.production_accuracy, '.3f')} | "
-            f"{num(self.shadow_accuracy, '.3f')} |",
-            f"| p50 / p99 latency (ms) | {num(self.production_p50_ms, '.2f')} / "
-            f"{num(self.production_p99_ms, '.2f')} | {num(self.shadow_p50_ms, '.2f')} / "
-            f"{num(self.shadow_p99_ms, '.2f')} |", "",
+            table(sides, ("", "production", "shadow")), "",
             f"Agreement {num(self.agreement, '.1%')} on {self.compared} requests; shadow "
             f"errors {self.shadow_errors}, late {self.late}, dropped {self.dropped}; "
             f"labelled repeats not counted again: {self.replays_ignored}.", "",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from mlcicd.drift.base import DriftTest, DriftTestResult, dropped_note, numeric_values
-from mlcicd.errors import InputError
+from mlcicd.params import Integer, Real, check
 
 __all__ = ["PopulationStabilityIndex", "psi_bins"]
 
@@ -61,12 +61,9 @@ class PopulationStabilityIndex(DriftTest):
     statistic_range = (0.0, float("inf"))
 
     def __init__(self, bins: int = 10, epsilon: float = 1e-4) -> None:
-        if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 2:
-            raise InputError(f"bins must be an integer >= 2, got {bins!r}")
-        if not 0.0 < float(epsilon) < 1.0:
-            raise InputError(f"epsilon must be in (0, 1), got {epsilon!r}")
-        self.bins = int(bins)
-        self.epsilon = float(epsilon)
+        caller = "PopulationStabilityIndex"
+        self.bins = check(caller, "bins", bins, Integer(low=2))
+        self.epsilon = check(caller, "epsilon", epsilon, Real(0, 1, closed="neither"))
 
     def test(self, reference: Any, current: Any) -> DriftTestResult:
         ref, dropped_ref = numeric_values(reference, "reference")

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcicd.markdown import table
+
 __all__ = ["FeatureDrift", "DriftReport", "NOT_TESTED"]
 
 NOT_TESTED = "not tested"
@@ -118,23 +120,15 @@ class DriftReport:
         lines = [
             f"**Data drift: {'detected' if self.drifted else 'not detected'}** - {self.reason}",
             "",
-            "| feature | test | statistic | p-value | corrected p | PSI | Wasserstein "
-            "| drifted | note |",
-            "|---|---|---:|---:|---:|---:|---:|:---:|---|",
+            table(
+                [(f"`{f.feature}`", f.test, _fmt(f.statistic), _fmt_p(f.pvalue),
+                  _fmt_p(f.corrected_pvalue), _fmt(f.psi), _fmt(f.wasserstein),
+                  "yes" if f.drifted else "no", f.note) for f in self.features],
+                ("feature", "test", "statistic", "p-value", "corrected p", "PSI",
+                 "Wasserstein", "drifted", "note"),
+                align="llrrrrrcl",
+            ),
         ]
-        for f in self.features:
-            cells = [
-                f"`{f.feature}`",
-                f.test,
-                _fmt(f.statistic),
-                _fmt_p(f.pvalue),
-                _fmt_p(f.corrected_pvalue),
-                _fmt(f.psi),
-                _fmt(f.wasserstein),
-                "yes" if f.drifted else "no",
-                f.note.replace("|", "/"),
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         lines.append(
             f"Reference: {self.n_reference} rows; current: {self.n_current} rows; "

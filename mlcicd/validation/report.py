@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.errors import CheckFailed
+from mlcicd.markdown import table
 
 __all__ = ["Failure", "ValidationReport"]
 
@@ -156,17 +157,11 @@ class ValidationReport:
         head, _, tail = self.summary().partition(":")
         lines = [f"**{head[0].upper()}{head[1:]}**:{tail}."]
         if self.failures:
-            lines += ["", "| check | column | failing rows | message | examples |",
-                      "|---|---|---:|---|---|"]
-            for f in self.failures:
-                cells = [
-                    f.check,
-                    f.column if f.column is not None else "(data set)",
-                    "" if f.failing_rows is None else str(f.failing_rows),
-                    f.message,
-                    ", ".join(f"`{plain(v)}`" for v in f.examples),
-                ]
-                lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+            rows = [(f.check, f.column if f.column is not None else "(data set)",
+                     f.failing_rows, f.message, ", ".join(f"`{plain(v)}`" for v in f.examples))
+                    for f in self.failures]
+            lines += ["", table(rows, ("check", "column", "failing rows", "message", "examples"),
+                                align="llrll")]
         return "\n".join(lines)
 
     def to_table(self) -> str:
@@ -217,6 +212,3 @@ class ValidationReport:
             raise CheckFailed(self.summary() + ": " + "; ".join(map(str, self.failures)))
         return self
 
-
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
