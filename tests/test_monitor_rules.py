@@ -74,7 +74,7 @@ def _false_alarm_sequences(levels, sequences: int, seed: int) -> int:
 
 
 def test_alpha_spending_keeps_false_alarms_over_many_windows_at_alpha():
-    windows, sequences = 20, 1000
+    windows, sequences = 20, 600
     spent = _false_alarm_sequences([window_alpha(0.05, k) for k in range(1, windows + 1)],
                                    sequences, seed=3)
     naive = _false_alarm_sequences([0.05] * windows, sequences, seed=3)
