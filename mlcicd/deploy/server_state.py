@@ -8,9 +8,10 @@ is refused at once instead of queueing without end. A slow or hung canary theref
 only delays the requests routed to it; requests routed elsewhere, ``/healthz`` and
 ``/metrics`` keep their latency.
 
-The state also runs the canary by itself (:class:`~mlcicd.deploy.canary_driver.
-CanaryDriver`), health-checks a slot before ``switch`` sends it traffic, and keeps
-bounded histories (limits in :class:`ServerLimits`).
+The state also runs the canary by itself
+(:class:`~mlcicd.deploy.canary_driver.CanaryDriver`), health-checks a slot before
+``switch`` sends it traffic, and keeps bounded histories (limits in
+:class:`ServerLimits`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ class ServerLimits:
         Entries of the switch history kept (``GET /admin/canary`` shows them).
     smoke_rows : int, default 50
         Recent rows answered by the stable model kept to health-check a switch.
+
+    Examples
+    --------
+    >>> ServerLimits(predict_timeout_s=0.5).workers_per_slot
+    4
+    >>> ServerLimits(max_body_bytes=0)
+    Traceback (most recent call last):
+    ...
+    mlcicd.errors.InputError: max_body_bytes must be an integer >= 1, got 0
     """
 
     predict_timeout_s: float = 2.0
