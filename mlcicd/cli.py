@@ -24,9 +24,10 @@ import traceback
 from collections.abc import Sequence
 
 from mlcicd import __version__
-from mlcicd.errors import CheckFailed, MlcicdError
+from mlcicd.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, CheckFailed, MlcicdError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: A usage error is bad input: the same exit code, 2.
+EXIT_USAGE = EXIT_BAD_INPUT
 #: Longest error line printed; longer messages are cut in the middle.
 MAX_MESSAGE = 400
 
@@ -34,11 +35,34 @@ MAX_MESSAGE = 400
 COMMAND_MODULES = ("data", "model", "release", "drift", "registry", "deploy", "labs", "github")
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that ends each option with its default, taken from the parser itself.
+
+    Like :class:`argparse.ArgumentDefaultsHelpFormatter`, but silent where a default says
+    nothing (``None``, ``False`` of a flag) and where the help already explains it, so a
+    default is never typed twice and never out of date.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        silent = default is None or default is False or default == argparse.SUPPRESS
+        if ("default" in text or silent or not action.option_strings
+                or isinstance(default, list | tuple)):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose usage errors are one line on stderr (exit code 2).
 
-    Subcommand parsers inherit the class, so every level behaves the same.
+    Subcommand parsers inherit the class, so every level behaves the same, and all of
+    them show defaults with :class:`DefaultsHelpFormatter`.
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"mlcicd: error: {_one_line(f'{self.prog}: {message}')} "

@@ -7,6 +7,9 @@ predictions, the models' sizes and prediction times, and a verdict. Its
 :meth:`~ComparisonReport.to_markdown` is the comment a pull-request workflow posts;
 the hidden marker :data:`MARKER` on its first line lets the workflow find and update
 its own comment instead of adding a new one on every push.
+
+This module computes (the data and the verdict); :mod:`mlcicd.compare_render` presents
+(the comment, JSON, the plot), and the report's methods call it.
 """
 
 from __future__ import annotations
@@ -14,24 +17,25 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mlcicd import compare_render
 from mlcicd.artifacts import LoadedModel, load_model
+from mlcicd.compare_render import MARKER, pp
 from mlcicd.errors import InputError
 from mlcicd.gate import GATED_METRICS, GateThresholds, as_thresholds
 from mlcicd.metrics import METRIC_NAMES, classification_metrics
+from mlcicd.params import Real, check
 from mlcicd.stats import BootstrapResult, McNemarResult, bootstrap_diff_ci, mcnemar_test
 from mlcicd.training import model_features, predict_checked, require_known_labels, split_xy
 
 __all__ = ["MARKER", "ComparisonReport", "compare_models"]
 
-#: Hidden HTML comment that identifies the bot's comment on a pull request.
-MARKER = "<!-- mlcicd-model-check -->"
 
 # A drop of exactly the tolerance passes; float noise must not fail it.
 _TOLERANCE = 1e-9
@@ -122,11 +126,11 @@ class ComparisonReport:
     @property
     def verdict(self) -> str:
         """One line saying whether the candidate passes, and if not, why."""
-        allowed = _pp(self.max_regression, signed=False)
+        allowed = pp(self.max_regression, signed=False)
         if self.passed:
             return f"Candidate passes: no metric regresses by more than {allowed}."
         drops = ", ".join(
-            f"{name} {_pp(self.changes[name])}" for name in self.failures
+            f"{name} {pp(self.changes[name])}" for name in self.failures
         )
         return f"Candidate fails: {drops} (allowed drop: {allowed})."
 
@@ -147,72 +151,20 @@ class ComparisonReport:
         return pd.DataFrame(rows).set_index("metric")
 
     def to_markdown(self, include_timing: bool = True) -> str:
-        """The pull-request comment: marker, heading, table, verdict and details.
+        """The pull-request comment (see :func:`mlcicd.compare_render.to_markdown`).
 
         ``include_timing=False`` leaves out prediction times, which differ from run to
         run, so that a notebook's output stays the same on every execution.
         """
-        status = "passes ✅" if self.passed else "fails ❌"
-        lines = [
-            MARKER,
-            f"## Model check: candidate {status}",
-            "",
-            f"Baseline `{self.baseline_label}` vs candidate `{self.candidate_label}` "
-            f"on {self.n_rows:,} test rows.",
-            "",
-            "| Metric | Baseline | Candidate | Change | Check |",
-            "|---|---:|---:|---:|:---:|",
-        ]
-        failures, checked = set(self.failures), set(self.checked)
-        for name, change in self.changes.items():
-            mark = "❌" if name in failures else "✅" if name in checked else "–"
-            lines.append(
-                f"| {name} | {self.baseline_metrics[name]:.4f} | "
-                f"{self.candidate_metrics[name]:.4f} | {_pp(change)} | {mark} |"
-            )
-        lines += ["", f"Checked against the largest allowed drop: {', '.join(self.checked)}; "
-                  "rows marked – are shown for information.",
-                  "", f"**{self.verdict}**", "", "<details>",
-                  "<summary>Statistics, size and timing</summary>", ""]
-        lines += [f"- {item}" for item in self._details(include_timing)]
-        lines += ["", "</details>"]
-        return "\n".join(lines) + "\n"
-
-    def _details(self, include_timing: bool) -> list[str]:
-        ci = self.accuracy_ci
-        if ci.low > 0:
-            reading = "the whole interval is above zero: the candidate is more accurate."
-        elif ci.high < 0:
-            reading = "the whole interval is below zero: the candidate is less accurate."
-        else:
-            reading = "the interval contains zero: the difference is within the noise."
-        items = [
-            f"**Accuracy difference** (candidate - baseline): {_pp(ci.estimate)}, "
-            f"{ci.confidence:.0%} paired bootstrap interval [{_pp(ci.low)}, {_pp(ci.high)}] "
-            f"({ci.n_resamples:,} resamples, seed {self.seed}); {reading}",
-            "**Exact McNemar test** on the paired predictions: "
-            + self.mcnemar.interpret(names=("the baseline", "the candidate")),
-            f"**Model size**: baseline {_size(self.baseline_size_bytes)}, "
-            f"candidate {_size(self.candidate_size_bytes)}.",
-        ]
-        if include_timing:
-            items.append(
-                "**Prediction time per 1,000 rows** (best of several runs): baseline "
-                f"{_ms(self.baseline_ms_per_1000)}, candidate {_ms(self.candidate_ms_per_1000)}."
-            )
-        return items
+        return compare_render.to_markdown(self, include_timing)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready values; :meth:`from_dict` reads it back."""
-        data = asdict(self)
-        data["passed"] = self.passed
-        data["failures"] = self.failures
-        data["changes"] = self.changes
-        return data
+        return compare_render.to_dict(self)
 
     def to_json(self) -> str:
         """:meth:`to_dict` as indented, key-sorted JSON text."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+        return compare_render.to_json(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ComparisonReport:
@@ -230,24 +182,9 @@ class ComparisonReport:
         return cls.from_dict(json.loads(text))
 
     def plot(self, ax: Any = None) -> Any:
-        """Bar chart of each metric's change in percentage points, with the allowed drop."""
-        import matplotlib.pyplot as plt
+        """Bar chart of each metric's change (see :func:`mlcicd.compare_render.plot`)."""
+        return compare_render.plot(self, ax)
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.4 * len(self.changes) + 1))
-        names = list(self.changes)
-        values = [100 * self.changes[name] for name in names]
-        failures, checked = set(self.failures), set(self.checked)
-        colors = ["tab:red" if name in failures else "tab:green" if name in checked
-                  else "tab:grey" for name in names]
-        ax.barh(names, values, color=colors)
-        ax.axvline(-100 * self.max_regression, color="black", linestyle="--",
-                   label="largest allowed drop")
-        ax.axvline(0, color="grey", linewidth=0.8)
-        ax.invert_yaxis()
-        ax.set_xlabel("candidate - baseline (percentage points)")
-        ax.legend(loc="lower right")
-        return ax
 
 
 def compare_models(
@@ -352,11 +289,7 @@ def _regression_policy(max_regression: Any, thresholds: Any) -> tuple[float, tup
         return gate.max_regression, gate.checked_metrics
     if max_regression is None:
         max_regression = 0.01
-    if isinstance(max_regression, bool) or not isinstance(max_regression, int | float) or not (
-        0.0 <= max_regression <= 1.0
-    ):
-        raise InputError(f"max_regression must be a number in [0, 1], got {max_regression!r}")
-    return float(max_regression), GATED_METRICS
+    return check("compare_models", "max_regression", max_regression, Real(0, 1)), GATED_METRICS
 
 
 def _score(role: str, model: Any, path: Any, X: pd.DataFrame, y: np.ndarray, repeats: int
@@ -416,24 +349,3 @@ def _serialised_size(model: Any) -> int | None:
         return len(sio.dumps(model))
     except Exception:  # a model skops cannot store simply has no size to show
         return None
-
-
-def _pp(fraction: float, signed: bool = True) -> str:
-    value = 100 * fraction
-    if signed and abs(value) < 0.005:
-        value = 0.0
-    return f"{value:+.2f} pp" if signed else f"{value:.1f} pp"
-
-
-def _size(n_bytes: int | None) -> str:
-    if n_bytes is None:
-        return "unknown"
-    if n_bytes < 1024:
-        return f"{n_bytes} B"
-    if n_bytes < 1024**2:
-        return f"{n_bytes / 1024:.1f} KiB"
-    return f"{n_bytes / 1024**2:.2f} MiB"
-
-
-def _ms(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:.2f} ms"

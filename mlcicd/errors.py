@@ -7,6 +7,11 @@ with a message that names the thing that is wrong.
 
 from __future__ import annotations
 
+#: Exit codes of every ``mlcicd`` command (and of ``ci/*.sh``): success, a check said
+#: no (:class:`CheckFailed`, a gate, drift, a regression), bad usage or input
+#: (:class:`InputError`: nothing was changed).
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
 
 class MlcicdError(Exception):
     """Base class of every error this library raises on purpose."""

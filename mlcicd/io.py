@@ -123,11 +123,19 @@ def json_safe(obj: Any) -> Any:
         return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [json_safe(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
+    obj = python_scalar(obj)
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def python_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python one (``np.int64(1)`` -> ``1``); anything else as is.
+
+    Python scalars are what JSON writes and what compares equal across numpy dtypes
+    (a label set of ``np.int32`` and one of ``int`` are the same classes).
+    """
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def read_json(path: str | os.PathLike[str], *, required_keys: Iterable[str] = ()) -> Any:

@@ -202,8 +202,8 @@ def validate_params(**constraints: Constraint) -> Callable[[_F], _F]:
         unknown = set(constraints) - set(signature.parameters)
         if unknown:
             raise TypeError(f"{function.__qualname__}: no argument named {sorted(unknown)}")
-        qualname = function.__qualname__
-        caller = qualname.rsplit(".", 2)[-2] if qualname.endswith(".__init__") else qualname
+        parts = function.__qualname__.split(".")
+        caller = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else function.__name__
         optional = {name for name, parameter in signature.parameters.items()
                     if parameter.default is None}
 

@@ -26,7 +26,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from sklearn.pipeline import Pipeline
 
 from mlcicd.errors import InputError
-from mlcicd.io import read_yaml, require_columns, require_finite_numeric, short_repr
+from mlcicd.io import (
+    python_scalar,
+    read_yaml,
+    require_columns,
+    require_finite_numeric,
+    short_repr,
+)
 from mlcicd.metrics import classification_metrics, prediction_balance
 from mlcicd.preprocessing import preprocessing_steps
 
@@ -379,18 +385,14 @@ def require_known_labels(model: Any, y: Any, *, source: str = "data",
     classes = getattr(model, "classes_", None)
     if classes is None:
         return
-    known = {_plain(c) for c in classes}
-    found = {_plain(v) for v in pd.unique(pd.Series(list(y)).dropna())}
+    known = {python_scalar(c) for c in classes}
+    found = {python_scalar(v) for v in pd.unique(pd.Series(list(y)).dropna())}
     unknown = sorted(found - known, key=str)
     if unknown:
         shown = ", ".join(short_repr(v) for v in unknown[:5]) + (" ..." if len(unknown) > 5
                                                                  else "")
         raise InputError(f"{source}: label(s) {shown} are not classes of {name} (it knows "
                          f"{', '.join(short_repr(c) for c in sorted(known, key=str)[:10])})")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _check_param_limit(name: str, value: Any) -> None:

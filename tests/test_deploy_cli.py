@@ -8,10 +8,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from mlcicd import artifacts, datasets
 from mlcicd.cli import main
-
-artifacts = pytest.importorskip("mlcicd.artifacts")
-datasets = pytest.importorskip("mlcicd.datasets")
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +99,8 @@ def test_a_tampered_candidate_is_exit_code_2_without_traceback(workspace, tmp_pa
         (["--repeat", "0"], "--repeat"),
         (["--max-accuracy-drop", "0"], "--max-accuracy-drop must be in (0, 1), got 0.0"),
         (["--max-accuracy-drop", "1.5"], "--max-accuracy-drop must be in (0, 1)"),
-        (["--alpha", "0.7"], "--alpha must be in (0, 0.5), got 0.7"),
-        (["--beta", "0"], "--beta must be in (0, 0.5)"),
+        (["--alpha", "0.7"], "--alpha must be a number in (0, 0.5), got 0.7"),
+        (["--beta", "0"], "--beta must be a number in (0, 0.5)"),
     ],
 )
 def test_bad_canary_options_are_exit_code_2(workspace, capsys, extra, message):

@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("data", metavar="DATA.csv", help="the data to check")
     check.add_argument("--schema", required=True, metavar="SCHEMA.yaml", help="the rules")
     check.add_argument("--format", choices=FORMATS, default="table",
-                       help="report format (default: table)")
+                       help="report format")
     check.set_defaults(func=run_validate)
 
     infer = subparsers.add_parser(
@@ -59,8 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     infer.add_argument("--out", required=True, metavar="SCHEMA.yaml", help="file to write")
     infer.add_argument("--target", default=None, help="name of the label column, if any")
     infer.add_argument("--margin", type=options.non_negative, default=DEFAULT_MARGIN,
-                       help="share of the observed range added on each side "
-                       f"(default: {DEFAULT_MARGIN})")
+                       help="share of the observed range added on each side")
     infer.add_argument("--force", action="store_true", help="overwrite an existing file")
     infer.set_defaults(func=run_infer_schema)
 
@@ -74,15 +73,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"{TARGET!r}, seeded), as OUT/train.csv and OUT/test.csv.",
     )
     export.add_argument("name", choices=DATASET_NAMES, help="data set name")
-    export.add_argument("--out", default="data", metavar="DIR", help="folder (default: data)")
+    export.add_argument("--out", default="data", metavar="DIR", help="folder")
     export.add_argument("--test-size", type=options.fraction(open_low=True, open_high=True),
-                        default=0.25, help="share of rows in the test set (default: 0.25)")
+                        default=0.25, help="share of rows in the test set")
     export.add_argument("--live-size", type=options.fraction(open_low=True, open_high=True),
                         default=None, help="also write live.csv: this share of the held-out "
                         "rows becomes a live-traffic stream, the rest stays test.csv; "
                         "train.csv is unchanged")
     export.add_argument("--seed", type=options.seed, default=0,
-                        help="random seed, in [0, 2**32) (default: 0)")
+                        help="random seed, in [0, 2**32)")
     options.add_force(export)
     export.set_defaults(func=run_export)
     datasets.set_defaults(func=lambda args: datasets.missing_action())

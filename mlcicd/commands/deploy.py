@@ -15,13 +15,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from mlcicd.commands import options
-from mlcicd.errors import CheckFailed, InputError
+from mlcicd.errors import EXIT_OK, CheckFailed, InputError
 from mlcicd.paths import PLOT_SUFFIXES, PathCheck
 
 if TYPE_CHECKING:
     import pandas as pd
 
-EXIT_OK = 0
 #: Timeline columns ``deploy canary`` prints (all of them go to --timeline).
 CANARY_COLUMNS = ("step", "weight", "requests_so_far", "canary_requests", "error_rate",
                   "labelled", "canary_accuracy", "stable_accuracy", "difference",
@@ -42,10 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--model", required=True, metavar="DIR", help="live model artifact")
     serve.add_argument("--candidate", metavar="DIR", help="candidate artifact, kept idle")
-    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address")
+    serve.add_argument("--port", type=int, default=8000, help="port")
     serve.add_argument("--max-events", type=int, default=100_000,
-                       help="recent requests kept for /metrics and canaries (default: 100000)")
+                       help="recent requests kept for /metrics and canaries")
     serve.set_defaults(func=run_serve)
 
     deploy = subparsers.add_parser(
@@ -66,36 +65,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     canary.add_argument("--stable", required=True, metavar="DIR", help="live model artifact")
     canary.add_argument("--candidate", required=True, metavar="DIR", help="candidate artifact")
     canary.add_argument("--data", required=True, metavar="CSV", help="labelled rows")
-    canary.add_argument("--target", default="target", help="label column (default: target)")
+    canary.add_argument("--target", default="target", help="label column")
     canary.add_argument("--steps", default="0.05,0.1,0.25,0.5,1.0",
-                        help="canary shares, comma separated (default: 0.05,0.1,0.25,0.5,1.0)")
+                        help="canary shares, comma separated")
     canary.add_argument("--min-requests", type=int, default=50,
                         help="canary requests a step must serve before it may continue or "
-                        "promote; an abort needs no minimum (default: 50)")
+                        "promote; an abort needs no minimum")
     canary.add_argument("--min-labels", type=int, default=30,
                         help="labelled evidence (pairs, or requests per arm with "
-                        "--two-arms) before accuracy is judged; 0 turns it off (default: 30)")
+                        "--two-arms) before accuracy is judged; 0 turns it off")
     canary.add_argument("--max-accuracy-drop", type=float, default=0.05,
                         help="non-inferiority margin m in (0, 1): a candidate as accurate as "
                         "stable is aborted at most --alpha of the time, one 2m worse "
-                        "promoted at most --beta of the time (default: 0.05)")
+                        "promoted at most --beta of the time")
     canary.add_argument("--alpha", type=float, default=0.05,
-                        help="chance of aborting an equally accurate candidate, in (0, 0.5) "
-                        "(default: 0.05)")
+                        help="chance of aborting an equally accurate candidate, in (0, 0.5)")
     canary.add_argument("--beta", type=float, default=0.05,
-                        help="chance of promoting a candidate 2 x margin worse, in (0, 0.5) "
-                        "(default: 0.05)")
+                        help="chance of promoting a candidate 2 x margin worse, in (0, 0.5)")
     canary.add_argument("--two-arms", action="store_true",
                         help="compare canary users with stable users instead of asking the "
                         "stable model about the canary's requests too (needs far more labels)")
     canary.add_argument("--max-error-rate", type=float, default=0.01,
-                        help="largest share of failing canary requests (default: 0.01)")
+                        help="largest share of failing canary requests")
     canary.add_argument("--repeat", type=options.count(1, options.LIMITS["repeat"]), default=20,
                         help="times the data is replayed, at most "
-                        f"{options.LIMITS['repeat']:,} and {MAX_REPLAYED:,} requests "
-                        "(default: 20)")
+                        f"{options.LIMITS['repeat']:,} and {MAX_REPLAYED:,} requests")
     canary.add_argument("--seed", type=options.seed, default=0,
-                        help="shuffling seed, in [0, 2**32) (default: 0)")
+                        help="shuffling seed, in [0, 2**32)")
     canary.add_argument("--timeline", metavar="CSV", help="write the timeline here")
     canary.add_argument("--plot", metavar="PNG", help="save the traffic/metrics figure here "
                         f"({', '.join(PLOT_SUFFIXES)})")
@@ -113,9 +109,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     blue_green.add_argument("--candidate", required=True, metavar="DIR",
                             help="candidate artifact")
     blue_green.add_argument("--smoke", required=True, metavar="CSV", help="labelled smoke set")
-    blue_green.add_argument("--target", default="target", help="label column (default: target)")
+    blue_green.add_argument("--target", default="target", help="label column")
     blue_green.add_argument("--min-accuracy", type=float, default=0.9,
-                            help="lowest accuracy on the smoke set (default: 0.9)")
+                            help="lowest accuracy on the smoke set")
     blue_green.add_argument("--max-latency-ms", type=float, default=None,
                             help="highest p95 single-row latency in ms (default: no limit)")
     blue_green.set_defaults(func=run_blue_green)

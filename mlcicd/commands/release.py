@@ -14,9 +14,8 @@ import argparse
 import sys
 
 from mlcicd.commands import options
+from mlcicd.errors import EXIT_FAILED, EXIT_OK
 from mlcicd.paths import PathCheck
-
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--baseline", required=True, metavar="DIR", help="baseline artifact")
     compare.add_argument("--candidate", required=True, metavar="DIR", help="candidate artifact")
     compare.add_argument("--test", required=True, metavar="CSV", help="labelled test data")
-    compare.add_argument("--target", default="target", help="label column (default: target)")
+    compare.add_argument("--target", default="target", help="label column")
     policy = compare.add_mutually_exclusive_group()
     policy.add_argument(
         "--thresholds", metavar="YAML",
@@ -47,10 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     compare.add_argument(
         "--n-resamples", type=options.count(1, options.LIMITS["n_resamples"]), default=2000,
-        help=f"bootstrap resamples, at most {options.LIMITS['n_resamples']:,} (default: 2000)",
+        help=f"bootstrap resamples, at most {options.LIMITS['n_resamples']:,}",
     )
     compare.add_argument("--seed", type=options.seed, default=0,
-                         help="bootstrap seed, in [0, 2**32) (default: 0)")
+                         help="bootstrap seed, in [0, 2**32)")
     compare.add_argument(
         "--format", choices=("markdown", "json", "table"), default="markdown",
         help="output format (default: markdown, the pull-request comment)",
@@ -75,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     gate.add_argument(
         "--format", choices=("table", "markdown", "json"), default="table",
-        help="output format (default: table)",
+        help="output format",
     )
     gate.add_argument("--out", metavar="FILE", help="write the result here (default: stdout)")
     options.add_force(gate)

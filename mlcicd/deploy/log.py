@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.errors import InputError
+from mlcicd.io import python_scalar
 
 __all__ = ["COLUMNS", "EventLog", "RunningSummary", "SUMMARY_COLUMNS"]
 
@@ -188,7 +189,7 @@ class EventLog:
             raise RuntimeError(f"requests {first}..{first + n - 1}: not reserved or already "
                                "answered")
         for name, column in zip(_FILLED, values, strict=True):
-            plain = [_plain(v) for v in column] if name == "prediction" else list(column)
+            plain = [python_scalar(v) for v in column] if name == "prediction" else list(column)
             self._cols[name][lo:hi] = plain
         self._answered[lo:hi] = [True] * n
         cols = self._cols
@@ -228,7 +229,7 @@ class EventLog:
         cols = self._cols
         for i, y in zip(ids, labels, strict=True):
             row = i - self._offset
-            new = _plain(y)
+            new = python_scalar(y)
             if self._answered[row]:
                 self.summary.labelled(cols["version"][row], prediction=cols["prediction"][row],
                                       error=cols["error"][row], old=cols["label"][row], new=new)
@@ -277,7 +278,3 @@ class EventLog:
             })
         return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
-
-def _plain(value: Any) -> Any:
-    # numpy scalars become Python scalars: JSON-ready and comparable with labels.
-    return value.item() if isinstance(value, np.generic) else value
