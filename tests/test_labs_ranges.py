@@ -130,3 +130,32 @@ def test_a_name_that_cannot_go_into_a_file_is_a_clear_error():
 def test_a_test_with_a_helper_and_an_extra_import_passes_under_real_pytest():
     run = run_tests(test_median_helper_stays_within_the_limit, context={"n_estimators": 5})
     assert run.passed and run.n_passed == 1, run.to_frame()
+
+
+@pytest.mark.slow
+def test_an_out_of_range_value_stops_the_real_lab_in_its_first_cell(tmp_path, capsys):
+    import json
+
+    import nbformat
+
+    from mlcicd.cli import main
+
+    notebook = ROOT / "labs" / "solutions" / "05_end_to_end.ipynb"
+    matrix = tmp_path / "params.yaml"
+    matrix.write_text(f"labs:\n  05_end_to_end:\n    notebook: {notebook}\n"
+                      "    sets:\n      tiny: {n_stream: 100}\n")
+    out = tmp_path / "out"
+    code = main(["labs", "run", "--matrix", str(matrix), "--params", "tiny", "--out", str(out),
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    sentence = ("LabParameterError: lab 05_end_to_end: n_stream = 100 is not allowed: it must "
+                "be a whole number from 600 to 10000.")
+    assert code == 1 and sentence in err
+    executed = nbformat.read(out / "05_end_to_end" / "tiny.ipynb", as_version=4)
+    errors = [(i, o) for i, c in enumerate(executed.cells) if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 1
+    index, error = errors[0]
+    assert "check_lab_parameters" in executed.cells[index].source
+    assert [line for line in error.traceback if line.strip()] == [sentence], "one sentence"
+    assert json.loads((out / "summary.json").read_text())[0]["status"] == "failed"
