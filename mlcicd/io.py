@@ -144,13 +144,7 @@ def read_json(path: str | os.PathLike[str], *, required_keys: Iterable[str] = ()
     The limits of :func:`mlcicd.safe_parse.load_json_text` apply (nesting, integer size).
     """
     source = Path(path)
-    if not source.is_file():
-        raise InputError(f"{source}: file not found")
-    try:
-        text = source.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{source}: not valid JSON (not UTF-8 text)") from None
-    obj = load_json_text(text, source=str(source))
+    obj = load_json_text(read_utf8(source, "valid JSON"), source=str(source))
     missing = [key for key in required_keys if not isinstance(obj, dict) or key not in obj]
     if missing:
         raise InputError(f"{source}: missing key(s) {', '.join(map(short_repr, missing))}")
@@ -164,14 +158,22 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     beyond the limits of :func:`mlcicd.safe_parse.load_yaml_text` (aliases, deep
     nesting, huge integers, a repeated key) raise an :class:`InputError` naming the file.
     """
+    return load_yaml_text(read_utf8(path, "a YAML file"), source=str(Path(path)))
+
+
+def read_utf8(path: str | os.PathLike[str], what: str) -> str:
+    """The text of a file, or an :class:`InputError` naming it: missing, or not UTF-8.
+
+    ``what`` is what the file should have been (``"a YAML file"``), so the message says
+    ``data.csv: not a YAML file (not UTF-8 text)`` rather than a codec's traceback.
+    """
     source = Path(path)
     if not source.is_file():
         raise InputError(f"{source}: file not found")
     try:
-        text = source.read_text(encoding="utf-8")
+        return source.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{source}: not a YAML file (not UTF-8 text)") from None
-    return load_yaml_text(text, source=str(source))
+        raise InputError(f"{source}: not {what} (not UTF-8 text)") from None
 
 
 def read_csv(

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from mlcicd.errors import InputError
-from mlcicd.io import atomic_write_text, load_yaml_text
+from mlcicd.io import atomic_write_text, load_yaml_text, read_utf8
 
 __all__ = ["DTYPES", "ColumnSchema", "Schema"]
 
@@ -301,14 +301,7 @@ class Schema:
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> Schema:
         """Read a schema file written by :meth:`to_yaml` or by hand."""
-        source = Path(path)
-        if not source.is_file():
-            raise InputError(f"{source}: file not found")
-        try:
-            text = source.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{source}: not a YAML schema (not UTF-8 text)") from None
-        return cls.from_yaml_text(text, source=str(source))
+        return cls.from_yaml_text(read_utf8(path, "a YAML schema"), source=str(Path(path)))
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the schema as YAML text, also writing it (atomically) to ``path`` if given."""
