@@ -6,6 +6,7 @@ depend on luck. Explore more locally with ``--hypothesis-profile=explore``.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import settings
 from system_tools import system_tool
@@ -23,6 +24,22 @@ def pytest_collection_modifyitems(config, items):
     one long test. The order is the same on every worker, as xdist requires.
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="module")
+def data(request) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded labelled points for the deployment tests: ``X`` normal, ``y`` a linear rule.
+
+    A module declares ``LINEAR_DATA = (seed, n_rows, weights)``; ``y`` is 1 where
+    ``sum(w_j * x_j) > 0``. Modules whose ``data`` is a data frame define their own.
+    """
+    seed, n_rows, weights = request.module.LINEAR_DATA
+    X = np.random.default_rng(seed).normal(size=(n_rows, len(weights)))
+    score = np.zeros(n_rows)
+    for column, weight in enumerate(weights):
+        if weight:
+            score = score + weight * X[:, column]
+    return X, (score > 0).astype(int)
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,8 @@ from sklearn.linear_model import LogisticRegression
 from mlcicd.deploy import BlueGreenRelease, HealthCheck, ModelVersion, Router
 from mlcicd.errors import ArtifactError, InputError
 
-
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(1000, 3))
-    y = (X[:, 0] - X[:, 2] > 0).astype(int)
-    return X, y
+#: The ``data`` fixture (tests/conftest.py): y = x0 - x2 > 0 on 1,000 seeded rows.
+LINEAR_DATA = (1, 1000, (1.0, 0.0, -1.0))
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +114,7 @@ def test_rollback_before_any_switch_is_refused(release):
 
 
 def test_a_tampered_artifact_is_refused_and_nothing_changes(tmp_path, data, release):
-    artifacts = pytest.importorskip("mlcicd.artifacts")
+    from mlcicd import artifacts
     X, y = data
     folder = tmp_path / "candidate"
     artifacts.save_model(LogisticRegression().fit(X, y), folder)
@@ -133,7 +128,7 @@ def test_a_tampered_artifact_is_refused_and_nothing_changes(tmp_path, data, rele
 
 
 def test_an_artifact_that_passes_its_check_is_released(tmp_path, data, release):
-    artifacts = pytest.importorskip("mlcicd.artifacts")
+    from mlcicd import artifacts
     X, y = data
     artifacts.save_model(LogisticRegression().fit(X, y), tmp_path / "ok")
     assert release.release(tmp_path / "ok").passed

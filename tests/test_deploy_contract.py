@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
@@ -25,13 +24,8 @@ from mlcicd.deploy import (
 )
 from mlcicd.errors import ArtifactError, InputError
 
-
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(900, 3))
-    y = (X[:, 1] > 0).astype(int)
-    return X, y
+#: The ``data`` fixture (tests/conftest.py): y = x1 > 0 on 900 seeded rows.
+LINEAR_DATA = (4, 900, (0.0, 1.0, 0.0))
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +123,7 @@ def test_an_unknown_version_is_named_in_the_error(versions):
 
 @pytest.fixture(scope="module")
 def tampered_artifact(tmp_path_factory, data):
-    artifacts = pytest.importorskip("mlcicd.artifacts")
+    from mlcicd import artifacts
     X, y = data
     folder = tmp_path_factory.mktemp("tampered") / "candidate"
     artifacts.save_model(LogisticRegression().fit(X, y), folder)

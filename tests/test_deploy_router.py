@@ -17,13 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from mlcicd.deploy import ModelVersion, Router, RoutingTable, stable_bucket, stable_buckets
 from mlcicd.errors import ArtifactError, InputError
 
-
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(2000, 4))
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
-    return X, y
+#: The ``data`` fixture (tests/conftest.py): y = x0 + x1 / 2 > 0 on 2,000 seeded rows.
+LINEAR_DATA = (0, 2000, (1.0, 0.5, 0.0, 0.0))
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +210,7 @@ def test_a_switch_under_concurrent_load_answers_every_request_once(data, v1, v2)
 
 
 def test_a_model_is_loaded_from_a_checked_artifact(tmp_path, data):
-    artifacts = pytest.importorskip("mlcicd.artifacts")
+    from mlcicd import artifacts
     X, y = data
     artifacts.save_model(LogisticRegression().fit(X, y), tmp_path / "model")
     loaded = ModelVersion.from_artifact(tmp_path / "model")

@@ -12,13 +12,8 @@ from sklearn.linear_model import LogisticRegression
 from mlcicd.deploy import ModelVersion, Router, ShadowRelease
 from mlcicd.errors import InputError
 
-
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(1500, 3))
-    y = (X[:, 0] - 0.5 * X[:, 2] > 0).astype(int)
-    return X, y
+#: The ``data`` fixture (tests/conftest.py): y = x0 - x2 / 2 > 0 on 1,500 seeded rows.
+LINEAR_DATA = (3, 1500, (1.0, 0.0, -0.5))
 
 
 @pytest.fixture(scope="module")

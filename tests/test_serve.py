@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
@@ -21,12 +20,8 @@ TOKEN = "test-token-123"  # noqa: S105
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(5)
-    X = rng.normal(size=(600, 4))
-    y = (X[:, 0] + X[:, 3] > 0).astype(int)
-    return X, y
+#: The ``data`` fixture (tests/conftest.py): y = x0 + x3 > 0 on 600 seeded rows.
+LINEAR_DATA = (5, 600, (1.0, 0.0, 0.0, 1.0))
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +169,7 @@ def test_a_switch_to_a_slot_failing_its_health_check_is_refused(server, data):
 
 
 def test_a_tampered_artifact_is_refused_and_state_is_unchanged(server, data, tmp_path):
-    artifacts = pytest.importorskip("mlcicd.artifacts")
+    from mlcicd import artifacts
     client, router = server
     X, y = data
     artifacts.save_model(LogisticRegression().fit(X, y), tmp_path / "good")
@@ -209,7 +204,7 @@ def test_admin_mistakes_are_422_and_change_nothing(server):
 
 @pytest.fixture(scope="module")
 def artifact_dirs(tmp_path_factory, data):
-    artifacts = pytest.importorskip("mlcicd.artifacts")
+    from mlcicd import artifacts
     X, y = data
     root = tmp_path_factory.mktemp("serve-artifacts")
     artifacts.save_model(LogisticRegression(C=0.01).fit(X, y), root / "v1")
