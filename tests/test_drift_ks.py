@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -155,9 +157,90 @@ def test_large_samples_with_heavy_ties_match_scipy(n1, n2):
     _assert_matches_scipy(ref, cur)
 
 
-def test_many_statistics_at_once_give_the_same_exact_pvalues_as_one_at_a_time():
-    from mlcicd.drift.ks_pvalue import exact_pvalue, exact_pvalues
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n1", "n2"), [(426, 143), (1_200, 1_200), (12_000, 9_000)])
+def test_missing_values_at_every_path_match_scipy(seed, n1, n2):
+    # About 2 % missing, differently per column: columns then differ in size, some end
+    # up with equal sizes (closed form) and others with unequal ones (scipy's exact).
+    rng = np.random.default_rng(4000 + seed)
+    ref = rng.normal(size=(n1, 4))
+    cur = rng.normal(loc=[0.0, 0.1, 0.0, 0.4], size=(n2, 4))
+    ref[rng.random(ref.shape) < 0.02] = np.nan
+    cur[rng.random(cur.shape) < 0.02] = np.nan
+    ref[: n1 // 3, 3] = np.nan  # one column loses a third of its reference values
+    _assert_matches_scipy(ref, cur)
 
-    hs = np.r_[np.arange(0, 600, 7), [599, 600, 0]]  # > 64 distinct: several batches
-    expected = [exact_pvalue(40, 15, int(h)) for h in hs]
-    assert exact_pvalues(40, 15, hs) == pytest.approx(expected, abs=1e-13)
+
+def test_missing_values_can_bring_a_large_column_into_the_exact_region():
+    rng = np.random.default_rng(12)
+    ref = rng.normal(size=(EXACT_MAX_N + 5, 2))
+    cur = rng.normal(0.05, 1.0, size=(3_000, 2))
+    ref[:10, 1] = np.nan  # column 1 keeps EXACT_MAX_N - 5 values: exact, as in scipy
+    result = ks_2samp_columns(ref, cur)
+    assert result.method.tolist() == ["asymp", "exact"]
+    _assert_matches_scipy(ref, cur)
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2"),
+    [
+        (EXACT_MAX_N, EXACT_MAX_N),  # largest equal sizes: closed form
+        (EXACT_MAX_N + 1, EXACT_MAX_N + 1),  # smallest equal sizes past the limit
+        (EXACT_MAX_N, EXACT_MAX_N - 1),  # largest unequal sizes: scipy's exact path
+        (EXACT_MAX_N + 1, EXACT_MAX_N),  # just past the limit: asymptotic
+        (EXACT_MAX_N, 1),
+        (1, 1),
+        (2, 1),
+    ],
+)
+def test_sizes_where_the_path_changes_match_scipy(n1, n2):
+    rng = np.random.default_rng(n1 * 3 + n2)
+    ref = rng.normal(size=(n1, 3))
+    cur = np.column_stack(
+        [rng.normal(size=n2), rng.normal(0.04, 1.0, size=n2), rng.integers(0, 3, size=n2)]
+    )
+    ref[:, 2] = rng.integers(0, 3, size=n1)
+    _assert_matches_scipy(ref, cur)
+
+
+def _brute_force_pvalue_equal_sizes(n: int, h: int) -> float:
+    # Every way to split 2n pooled ranks into two samples of n is equally likely under
+    # the null: count the splits whose ECDF gap reaches h / n.
+    from itertools import combinations
+
+    ranks = np.arange(2 * n)
+    hits = total = 0
+    for chosen in combinations(range(2 * n), n):
+        first = np.isin(ranks, chosen)
+        walk = np.cumsum(np.where(first, 1, -1))
+        hits += int(np.max(np.abs(walk)) >= h)
+        total += 1
+    return hits / total
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 7])
+def test_equal_size_closed_form_equals_counting_every_split(n):
+    from mlcicd.drift.ks_pvalue import exact_pvalue_equal_sizes
+
+    for h in range(n + 2):
+        expected = _brute_force_pvalue_equal_sizes(n, h)
+        assert exact_pvalue_equal_sizes(n, h) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [60, 333, 1_000])
+def test_equal_size_closed_form_matches_scipy_for_every_statistic(n):
+    from mlcicd.drift.ks_pvalue import exact_pvalue_equal_sizes
+
+    # Every attainable D = h / n, via two samples whose gap is exactly h values.
+    for h in range(1, n + 1):
+        a = np.arange(n, dtype=float)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = stats.ks_2samp(a, a + h - 0.5)
+        assert result.statistic == pytest.approx(h / n, abs=1e-12)
+        if caught:
+            # scipy's own exact sum rounded just above 1 and it switched to its
+            # asymptotic formula; the exact value is 1 to rounding.
+            assert exact_pvalue_equal_sizes(n, h) == pytest.approx(1.0, abs=TOL)
+        else:
+            assert exact_pvalue_equal_sizes(n, h) == pytest.approx(result.pvalue, abs=TOL)

@@ -2,10 +2,18 @@
 
 :func:`ks_2samp_columns` gives, for every column, the same statistic and p-value as
 ``scipy.stats.ks_2samp(ref, cur, nan_policy="omit")`` (two-sided, ``method="auto"``),
-but does the costly part only once: each column is sorted once, and the largest gap
-between the two empirical CDFs is then found from how many reference values lie below
-each current value (:func:`gap_units`), searching value by value only where the gap
-can be largest. P-values come from :mod:`mlcicd.drift.ks_pvalue`.
+taking for each column whichever path is fastest at its size:
+
+* unequal sizes of at most :data:`EXACT_MAX_N` values (the exact region, where the
+  p-value costs more than the sort): one vectorised ``scipy.stats.ks_2samp(axis=0)``
+  call, whose compiled lattice-path count no numpy code here beat;
+* everything else: each column is sorted once and the largest gap between the two
+  empirical CDFs is found from how many reference values lie below each current value
+  (:func:`gap_units`), searching value by value only where the gap can be largest;
+  scipy instead sorts, concatenates and searches the pooled sample twice. P-values
+  then come from :mod:`mlcicd.drift.ks_pvalue`.
+
+``bench/bench_ks.py --sweep`` times both paths against scipy and the sort floor.
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from mlcicd.drift.base import DriftTest, DriftTestResult, dropped_note, numeric_values
-from mlcicd.drift.ks_pvalue import EXACT_MAX_N, asymptotic_pvalue, exact_pvalues
+from mlcicd.drift.ks_pvalue import EXACT_MAX_N, asymptotic_pvalue, exact_pvalue_equal_sizes
 from mlcicd.errors import InputError
 
 __all__ = [
@@ -68,7 +77,9 @@ def ks_2samp_columns(reference: Any, current: Any) -> KSColumnsResult:
     at) each current value is enough, ties included (:func:`gap_units`). P-values: exact
     when both samples have at most :data:`EXACT_MAX_N` values, else
     ``scipy.stats.kstwo`` with :math:`n = \\mathrm{round}(n_1 n_2 / (n_1 + n_2))`, as
-    scipy does.
+    scipy does. Columns of unequal sizes in the exact region are handed to scipy as one
+    ``ks_2samp(axis=0, nan_policy="omit")`` call (its compiled exact p-value is the
+    fastest there); all other columns take the sort-once path above.
 
     Examples
     --------
@@ -79,51 +90,70 @@ def ks_2samp_columns(reference: Any, current: Any) -> KSColumnsResult:
     >>> result.statistic.round(3).tolist(), result.pvalue.round(3).tolist()
     ([0.054, 0.42], [0.519, 0.0])
     """
-    ref_columns = _columns(reference, "reference")
-    cur_columns = _columns(current, "current")
-    if len(ref_columns) != len(cur_columns):
+    ref_table = _table(reference, "reference")
+    cur_table = _table(current, "current")
+    if ref_table.shape[1] != cur_table.shape[1]:
         raise InputError(
-            f"reference has {len(ref_columns)} columns but current has {len(cur_columns)}"
+            f"reference has {ref_table.shape[1]} columns but current has {cur_table.shape[1]}"
         )
-    k = len(ref_columns)
+    k = ref_table.shape[1]
     statistic = np.full(k, np.nan)
     pvalue = np.full(k, np.nan)
-    n_ref = np.zeros(k, dtype=np.int64)
-    n_cur = np.zeros(k, dtype=np.int64)
-    method = np.full(k, "not tested", dtype=object)
-    gaps = np.zeros(k, dtype=np.int64)
-    for j, (ref_col, cur_col) in enumerate(zip(ref_columns, cur_columns, strict=True)):
-        a = _sorted_without_nan(ref_col)
-        b = _sorted_without_nan(cur_col)
-        n_ref[j], n_cur[j] = a.size, b.size
-        if a.size and b.size:
-            gaps[j] = gap_units(a, b)
+    # Counting first decides each column's path before any sorting is done.
+    n_ref = ref_table.shape[0] - np.count_nonzero(np.isnan(ref_table), axis=0).astype(np.int64)
+    n_cur = cur_table.shape[0] - np.count_nonzero(np.isnan(cur_table), axis=0).astype(np.int64)
     tested = (n_ref > 0) & (n_cur > 0)
-    for n1, n2 in {(int(x), int(y)) for x, y in zip(n_ref[tested], n_cur[tested], strict=True)}:
-        group = tested & (n_ref == n1) & (n_cur == n2)
-        lcm = (n1 // math.gcd(n1, n2)) * n2
-        statistic[group] = gaps[group] / lcm
-        if max(n1, n2) <= EXACT_MAX_N:
-            pvalue[group] = exact_pvalues(n1, n2, gaps[group])
-            method[group] = "exact"
+    exact = tested & (np.maximum(n_ref, n_cur) <= EXACT_MAX_N)
+    method = np.full(k, "not tested", dtype=object)
+    method[tested] = "asymp"
+    method[exact] = "exact"
+    by_scipy = np.flatnonzero(exact & (n_ref != n_cur))
+    if by_scipy.size:
+        # All columns (the usual case at small sizes): the tables go to scipy as they are.
+        every = by_scipy.size == k
+        result = stats.ks_2samp(
+            ref_table if every else ref_table[:, by_scipy],
+            cur_table if every else cur_table[:, by_scipy],
+            axis=0,
+            nan_policy="omit",
+        )
+        statistic[by_scipy] = result.statistic
+        pvalue[by_scipy] = result.pvalue
+    for j in np.flatnonzero(tested & ((n_ref == n_cur) | ~exact)):
+        a = _sorted_without_nan(ref_table[:, j])
+        b = _sorted_without_nan(cur_table[:, j])
+        n1, n2 = a.size, b.size
+        gap = gap_units(a, b)
+        statistic[j] = gap / ((n1 // math.gcd(n1, n2)) * n2)
+        if exact[j]:  # equal sizes: lcm(n, n) = n, so the gap is already h in D = h / n
+            pvalue[j] = exact_pvalue_equal_sizes(n1, gap)
         else:
-            n_eff = round(n1 * n2 / (n1 + n2))
-            pvalue[group] = [asymptotic_pvalue(d, n_eff) for d in statistic[group]]
-            method[group] = "asymp"
+            pvalue[j] = asymptotic_pvalue(statistic[j], round(n1 * n2 / (n1 + n2)))
     return KSColumnsResult(statistic, pvalue, n_ref, n_cur, method)
 
 
-def _columns(data: Any, argument: str) -> list[np.ndarray]:
-    # Column by column keeps peak memory near one sorted column, not a copy of the table.
+def _table(data: Any, argument: str) -> np.ndarray:
+    # A float64 array or a one-dtype DataFrame is used as it is, without a copy; the
+    # columns are sorted one at a time, so peak memory stays near one sorted column.
     if isinstance(data, pd.DataFrame):
-        return [_float_column(data.iloc[:, j], f"{argument}[{c!r}]")
-                for j, c in enumerate(data.columns)]
+        try:
+            return data.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):  # name the column at fault
+            return np.column_stack(
+                [_float_column(data.iloc[:, j], f"{argument}[{c!r}]")
+                 for j, c in enumerate(data.columns)]
+            )
     array = np.asarray(data)
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2:
         raise InputError(f"{argument}: expected a 2-D table of values, got shape {array.shape}")
-    return [_float_column(array[:, j], f"{argument}[{j}]") for j in range(array.shape[1])]
+    try:
+        return np.asarray(array, dtype=np.float64)
+    except (TypeError, ValueError):  # name the column at fault
+        return np.column_stack(
+            [_float_column(array[:, j], f"{argument}[{j}]") for j in range(array.shape[1])]
+        )
 
 
 def _float_column(values: Any, argument: str) -> np.ndarray:
