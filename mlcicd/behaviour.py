@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 
 __all__ = [
     "BehaviourResult",
@@ -303,8 +304,7 @@ def calibration_report(y_true: Any, probability: Any, *, positive_class: Any = 1
         raise InputError("probability: expected one probability per label")
     if not np.isfinite(prob).all() or prob.min() < 0 or prob.max() > 1:
         raise InputError("probability: values must be finite and in [0, 1]")
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
-        raise InputError(f"bins must be an integer >= 2, got {bins!r}")
+    check("calibration_report", "bins", bins, Integer(low=2))
     which = np.minimum((prob * bins).astype(int), bins - 1)
     frame = pd.DataFrame({"bin": which, "p": prob, "y": truth.astype(int)})
     grouped = frame.groupby("bin")
@@ -343,8 +343,7 @@ def feature_value(model: Any, X: Any, y: Any, *, n_repeats: int = 20, seed: int 
     from sklearn.inspection import permutation_importance
 
     cases = _frame(X, "X")
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 2:
-        raise InputError(f"n_repeats must be an integer >= 2, got {n_repeats!r}")
+    check("feature_value", "n_repeats", n_repeats, Integer(low=2))
     result = permutation_importance(model, cases, np.asarray(y), n_repeats=n_repeats,
                                     random_state=seed, scoring="accuracy")
     table = pd.DataFrame({"accuracy_lost": result.importances_mean,

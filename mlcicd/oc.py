@@ -24,6 +24,7 @@ from scipy.stats import binomtest
 
 from mlcicd.deploy.canary_analysis import CanaryEvidence, CanaryPlan, judge
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 
 __all__ = ["OUTCOMES", "OperatingPoint", "oc_curve", "plot_oc_curve", "simulate_canary"]
 
@@ -130,8 +131,7 @@ def _check_case(plan: CanaryPlan, p_stable: float, difference: float, n_releases
         raise InputError(f"p_stable must be in (0, 1), got {p_stable!r}")
     if not 0.0 <= p_stable + difference <= 1.0:
         raise InputError(f"p_stable + difference must be in [0, 1], got {p_stable + difference}")
-    if isinstance(n_releases, bool) or not isinstance(n_releases, int) or n_releases < 1:
-        raise InputError(f"n_releases must be a positive integer, got {n_releases!r}")
+    check("simulate_canary", "n_releases", n_releases, Integer(low=1))
     if not 0.0 < label_share <= 1.0:
         raise InputError(f"label_share must be in (0, 1], got {label_share!r}")
     if live_rows is not None and (not isinstance(live_rows, int) or live_rows < 1):

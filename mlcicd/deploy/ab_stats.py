@@ -35,6 +35,7 @@ from scipy import stats
 
 from mlcicd.deploy.hashing import stable_buckets
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 from mlcicd.sequential import SequentialInterval, difference_cs
 
 __all__ = [
@@ -320,8 +321,7 @@ def peeking_error_rates(*, n_experiments: int = 1000, looks: int = 19,
     """
     for name, value in (("n_experiments", n_experiments), ("looks", looks),
                         ("users_per_look", users_per_look)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{name} must be a positive integer, got {value!r}")
+        check("peeking_error_rates", name, value, Integer(low=1))
     if not 0.0 < rate < 1.0:
         raise InputError(f"rate must be in (0, 1), got {rate!r}")
     if not 0.0 < alpha < 0.5:

@@ -29,6 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from mlcicd.errors import InputError
+from mlcicd.params import Boolean, Integer, check
 from mlcicd.sequential import (
     NonInferiorityRule,
     SequentialInterval,
@@ -147,15 +148,13 @@ class CanaryPlan:
         for name in ("min_requests", "min_labels"):
             value = getattr(self, name)
             low = 1 if name == "min_requests" else 0
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-                raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+            check("CanaryPlan", name, value, Integer(low=low))
         if not _is_number(self.max_error_rate) or not 0.0 <= self.max_error_rate < 1.0:
             raise InputError(f"max_error_rate must be in [0, 1), got {self.max_error_rate!r}")
         if self.max_latency_ms is not None and not (_is_number(self.max_latency_ms)
                                                     and self.max_latency_ms > 0):
             raise InputError(f"max_latency_ms must be positive, got {self.max_latency_ms!r}")
-        if not isinstance(self.paired, bool):
-            raise InputError(f"paired must be True or False, got {self.paired!r}")
+        check("CanaryPlan", "paired", self.paired, Boolean())
         self.rule  # noqa: B018 - validates margin, alpha and beta with the rule's messages
 
     @cached_property

@@ -38,6 +38,7 @@ import numpy as np
 
 from mlcicd.errors import InputError
 from mlcicd.oc import OperatingPoint
+from mlcicd.params import Integer, check
 from mlcicd.sequential import NonInferiorityRule, SequentialInterval, paired_difference_cs
 
 __all__ = [
@@ -59,8 +60,7 @@ def window_alpha(alpha: float, window: int) -> float:
     """
     if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
         raise InputError(f"alpha must be in (0, 1), got {alpha!r}")
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-        raise InputError(f"window must be an integer >= 1, got {window!r}")
+    check("window_alpha", "window", window, Integer(low=1))
     return float(alpha) / (int(window) * (int(window) + 1))
 
 

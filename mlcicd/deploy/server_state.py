@@ -35,6 +35,7 @@ from mlcicd.deploy.canary_driver import CanaryDriver
 from mlcicd.deploy.router import Assignment, Response, Router, predict_one
 from mlcicd.deploy.versions import ModelVersion
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 
 __all__ = ["Answer", "ServerLimits", "ServerState", "SlotWorkers"]
 
@@ -73,7 +74,7 @@ class ServerLimits:
     >>> ServerLimits(max_body_bytes=0)
     Traceback (most recent call last):
     ...
-    mlcicd.errors.InputError: max_body_bytes must be an integer >= 1, got 0
+    mlcicd.errors.InputError: ServerLimits: max_body_bytes must be a positive integer, got 0
     """
 
     predict_timeout_s: float = 2.0
@@ -93,8 +94,7 @@ class ServerLimits:
         for name in ("workers_per_slot", "max_pending_per_slot", "max_body_bytes",
                      "check_every", "max_switches", "smoke_rows"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputError(f"{name} must be an integer >= 1, got {value!r}")
+            check("ServerLimits", name, value, Integer(low=1))
 
 
 class _Pool:

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.stats import binom
 
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 from mlcicd.sequential import NonInferiorityRule, SequentialInterval, paired_difference_cs
 from mlcicd.stats import McNemarResult
 
@@ -98,10 +99,7 @@ class ShadowRule:
         if self.analysis not in SHADOW_ANALYSES:
             raise InputError(
                 f"analysis must be one of {', '.join(SHADOW_ANALYSES)}, got {self.analysis!r}")
-        if isinstance(self.min_samples, bool) or not isinstance(self.min_samples, int) or (
-            self.min_samples < 1
-        ):
-            raise InputError(f"min_samples must be >= 1, got {self.min_samples!r}")
+        check("ShadowRule", "min_samples", self.min_samples, Integer(low=1))
         # Validates margin, alpha and beta with the same messages as every other rule.
         NonInferiorityRule(self.margin, self.alpha, self.beta)
 
@@ -263,8 +261,6 @@ def _check_simulation(p_production: float, difference: float, n_releases: int,
             f"p_production + difference must be in [0, 1], got {p_production + difference}")
     for name, value in (("n_releases", n_releases), ("check_every", check_every),
                         ("max_requests", max_requests)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{name} must be a positive integer, got {value!r}")
-    if live_rows is not None and (isinstance(live_rows, bool) or not isinstance(live_rows, int)
-                                  or live_rows < 1):
-        raise InputError(f"live_rows must be a positive integer or None, got {live_rows!r}")
+        check("simulate_shadow", name, value, Integer(low=1))
+    if live_rows is not None:
+        check("simulate_shadow", "live_rows", live_rows, Integer(low=1))

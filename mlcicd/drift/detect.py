@@ -17,6 +17,7 @@ from mlcicd.drift.report import NOT_TESTED, DriftReport, FeatureDrift
 from mlcicd.drift.wasserstein import Wasserstein
 from mlcicd.errors import InputError
 from mlcicd.io import require_columns
+from mlcicd.params import Integer, check
 
 __all__ = ["DISCRETE_MAX_LEVELS", "FEATURE_TESTS", "detect_drift", "is_discrete"]
 
@@ -189,12 +190,7 @@ def _check_arguments(
 
 
 def _check_test_choice(discrete_max_levels: Any, feature_tests: Any) -> None:
-    if isinstance(discrete_max_levels, bool) or not isinstance(discrete_max_levels, int) or (
-        discrete_max_levels < 0
-    ):
-        raise InputError(
-            f"discrete_max_levels must be an integer >= 0, got {discrete_max_levels!r}"
-        )
+    check("detect_drift", "discrete_max_levels", discrete_max_levels, Integer(low=0))
     if feature_tests is None:
         return
     if not isinstance(feature_tests, Mapping):

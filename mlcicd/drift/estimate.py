@@ -31,6 +31,7 @@ from sklearn.isotonic import IsotonicRegression
 from mlcicd.drift.categorical import ChiSquared
 from mlcicd.drift.ks import KolmogorovSmirnov
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 
 __all__ = [
     "ConfidenceBasedEstimator",
@@ -268,10 +269,8 @@ def monitoring_timeline(model: Any, estimator: ConfidenceBasedEstimator, referen
     Each alarm is a test at a fixed level per day, so over ``D`` undrifted days expect
     about ``D * alpha`` false alarms from the label and prediction-drift rules.
     """
-    if isinstance(rows_per_day, bool) or not isinstance(rows_per_day, int) or rows_per_day < 1:
-        raise InputError(f"rows_per_day must be a positive integer, got {rows_per_day!r}")
-    if isinstance(label_delay, bool) or not isinstance(label_delay, int) or label_delay < 0:
-        raise InputError(f"label_delay must be a whole number of days >= 0, got {label_delay!r}")
+    rows_per_day = check("monitoring_timeline", "rows_per_day", rows_per_day, Integer(low=1))
+    label_delay = check("monitoring_timeline", "label_delay", label_delay, Integer(low=0))
     truth = np.asarray(y)
     if len(truth) != len(X) or len(X) < rows_per_day:
         raise InputError("X and y must have one length, at least one day of rows")
