@@ -59,6 +59,7 @@ def run_train(args: argparse.Namespace) -> int:
     from mlcicd.artifacts import data_fingerprint, save_model
     from mlcicd.io import read_csv
     from mlcicd.training import TrainConfig, split_xy, train
+    from mlcicd.validation.input_schema import infer_input_schema
 
     PathCheck().read_file("--config", args.config).read_file("--train", args.train).read_file(
         "--test", args.test).write_folder("--out", args.out).check()
@@ -66,7 +67,7 @@ def run_train(args: argparse.Namespace) -> int:
     train_df = read_csv(args.train, required_columns=[config.target])
     test_df = read_csv(args.test, required_columns=[config.target]) if args.test else None
     # Checked here too, so that an error names the file rather than "training data".
-    split_xy(train_df, config.target, source=str(args.train))
+    train_features, _ = split_xy(train_df, config.target, source=str(args.train))
     if test_df is not None:
         split_xy(test_df, config.target, source=str(args.test))
     result = train(config, train_df, test_df)
@@ -78,6 +79,8 @@ def run_train(args: argparse.Namespace) -> int:
         "n_test": result.n_test,
         "cv_scores": result.cv_scores,
         "prediction_balance": result.prediction_balance,
+        # The rows the served model accepts: see mlcicd.validation.input_schema.
+        "input_schema": infer_input_schema(train_features),
     }
     model_path = save_model(
         result.pipeline,
