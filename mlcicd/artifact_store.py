@@ -46,6 +46,7 @@ from mlcicd.journal import LOCK_TIMEOUT, exclusive_lock
 
 __all__ = [
     "KEEP_DEPLOYMENTS",
+    "bookkeeping_problem",
     "CURRENT_LINK",
     "LOCK_FILE",
     "commit",
@@ -88,13 +89,52 @@ def writer_lock(folder: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None
         raise ArtifactError(str(exc)) from None
 
 
+def bookkeeping_problem(metadata: Mapping[str, Any]) -> str | None:
+    """What is wrong with the fields a commit relies on, or None when they are sound.
+
+    The deployment number, the lineage and the file names steer what a commit writes,
+    keeps and deletes: a hand-edited or corrupt value (``"deployment": "abc"``, a
+    lineage that is a list, a file name ``../../etc/passwd``) must stop the writer with
+    one clear line, not a traceback nor a path outside the folder.
+
+    >>> bookkeeping_problem({"deployment": 3, "lineage": {"previous": None}}) is None
+    True
+    >>> bookkeeping_problem({"model_file": "../../etc/passwd"})
+    "invalid model_file '../../etc/passwd'"
+    """
+    number = metadata.get("deployment")
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int)
+                               or not 1 <= number < 10**9):
+        return f"invalid deployment number {str(number)[:40]!r}"
+    line = metadata.get("lineage")
+    previous = line.get("previous") if isinstance(line, dict) else None
+    if (line is not None and not isinstance(line, dict)) or (
+            previous is not None and not isinstance(previous, dict)):
+        return "invalid lineage (expected a mapping)"
+    for key in _NAME_KEYS:
+        name = metadata.get(key)
+        if name is not None and (not isinstance(name, str) or "/" in name or "\\" in name
+                                 or not name.startswith(OWNED_PREFIXES)):
+            return f"invalid {key} {str(name)[:80]!r}"
+    return None
+
+
 def committed_metadata(folder: Path) -> dict[str, Any] | None:
-    """The committed metadata as stored, or None when there is none (or it is unreadable)."""
+    """The committed metadata as stored, or None when there is none (or it is unreadable).
+
+    Raises an :class:`ArtifactError` when it parses but its bookkeeping is unsound
+    (:func:`bookkeeping_problem`): a writer must not number, prune or roll back from it.
+    """
     try:
         data = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    problem = bookkeeping_problem(data)
+    if problem is not None:
+        raise ArtifactError(f"{folder / 'metadata.json'}: {problem} (corrupt artifact metadata)")
+    return data
 
 
 def deployment_numbers(folder: Path) -> list[int]:
@@ -114,7 +154,9 @@ def deployment_snapshot(folder: Path, number: int) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or bookkeeping_problem(data) is not None:
+        return None
+    return data
 
 
 def commit(

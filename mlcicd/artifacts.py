@@ -47,6 +47,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,7 +57,7 @@ from typing import Any
 import pandas as pd
 import skops.io as sio
 
-from mlcicd.artifact_store import commit
+from mlcicd.artifact_store import bookkeeping_problem, commit
 from mlcicd.canonical import canonical_skops
 from mlcicd.errors import ArtifactError, InputError
 from mlcicd.io import json_safe, read_json
@@ -70,6 +71,7 @@ from mlcicd.provenance import (
     fingerprint_of,
     library_versions,
 )
+from mlcicd.safe_parse import short_repr
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -82,6 +84,7 @@ __all__ = [
     "read_metadata",
     "read_metrics",
     "read_training_data",
+    "read_regular_file",
     "lineage",
     "data_fingerprint",
     "library_versions",
@@ -299,6 +302,9 @@ def read_metadata(directory: str | os.PathLike[str]) -> dict[str, Any]:
         raise ArtifactError(f"{folder}: no model artifact here (folder not found)")
     if not meta_path.is_file():
         raise ArtifactError(f"{folder}: no model artifact here ({METADATA_FILE} not found)")
+    if not meta_path.resolve().is_relative_to(folder.resolve()):
+        # metadata.json goes through the ``current`` link, which must stay in the folder.
+        raise ArtifactError(f"{meta_path}: points outside the artifact folder (corrupt artifact)")
     try:
         metadata = read_json(meta_path)
     except InputError as exc:
@@ -308,11 +314,16 @@ def read_metadata(directory: str | os.PathLike[str]) -> dict[str, Any]:
     missing = [key for key in METADATA_KEYS if key not in metadata]
     if missing:
         raise ArtifactError(f"{meta_path}: missing key(s) {', '.join(map(repr, missing))}")
-    if not isinstance(metadata["size_bytes"], int) or not isinstance(metadata["sha256"], str):
+    size = metadata["size_bytes"]
+    if (not isinstance(size, int) or isinstance(size, bool) or not 0 < size < 2**40
+            or not isinstance(metadata["sha256"], str)):
         raise ArtifactError(f"{meta_path}: invalid size_bytes or sha256")
     model_file = metadata["model_file"]
     if not isinstance(model_file, str) or not _MODEL_FILE_RE.match(model_file):
-        raise ArtifactError(f"{meta_path}: invalid model_file {model_file!r}")
+        raise ArtifactError(f"{meta_path}: invalid model_file {short_repr(model_file)}")
+    problem = bookkeeping_problem(metadata)
+    if problem is not None:
+        raise ArtifactError(f"{meta_path}: {problem} (corrupt artifact metadata)")
     return metadata
 
 
@@ -361,12 +372,30 @@ def _read_owned(folder: Path, name: Any, pattern: re.Pattern[str], sha256: Any) 
         raise ArtifactError(f"{folder / METADATA_FILE}: invalid file name {name!r}")
     path = folder / name
     try:
-        payload = path.read_bytes()
+        payload = read_regular_file(path)
     except FileNotFoundError:
         raise ArtifactError(f"{path}: file named by the metadata not found") from None
     if hashlib.sha256(payload).hexdigest() != sha256:
         raise ArtifactError(f"{path}: sha256 differs from the metadata (file was changed)")
     return payload
+
+
+def read_regular_file(path: Path, *, limit: int | None = None) -> bytes:
+    """The bytes of ``path`` if it is a regular file, at most ``limit`` of them.
+
+    A file named by the metadata that was replaced by a fifo or a link to a device
+    (``/dev/zero``) would otherwise block or fill the memory before any hash check:
+    it is opened without blocking, refused unless regular, and read up to ``limit``
+    bytes (one more than the recorded size is enough to see it is too long).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ArtifactError(f"{path}: not a regular file (replaced by a fifo or device?)")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read() if limit is None else handle.read(limit)
+    finally:
+        os.close(fd)
 
 
 def load_model(directory: str | os.PathLike[str]) -> LoadedModel:
@@ -383,7 +412,7 @@ def load_model(directory: str | os.PathLike[str]) -> LoadedModel:
         metadata = read_metadata(directory)
         model_path = Path(directory) / metadata["model_file"]
         try:
-            payload = model_path.read_bytes()
+            payload = read_regular_file(model_path, limit=metadata["size_bytes"] + 1)
         except (FileNotFoundError, IsADirectoryError):
             # A writer may have committed and pruned between our two reads: look again.
             if read_metadata(directory)["sha256"] != metadata["sha256"]:

@@ -140,6 +140,9 @@ overwrite it (use --force if you mean it)
         where = f"{entry.option} {entry.path}"
         if entry.kind == "file" and resolved.is_dir():
             raise InputError(f"{where}: is a folder; give a file name")
+        if entry.kind == "file" and resolved.exists() and not resolved.is_file():
+            # Replacing a fifo or a device node (as root: /dev/null) is never meant.
+            raise InputError(f"{where}: exists and is not a regular file; give a file name")
         if entry.kind == "folder" and resolved.exists() and not resolved.is_dir():
             raise InputError(f"{where}: exists and is not a folder")
         _check_writable(where, resolved)
@@ -180,8 +183,11 @@ def _check_input(entry: _Entry) -> None:
         if entry.kind == "file":
             raise InputError(f"{where}: file not found")
         raise InputError(f"{where}: no {entry.what} (folder not found)")
-    if entry.kind == "file" and not entry.path.is_file():
+    if entry.kind == "file" and entry.path.is_dir():
         raise InputError(f"{where}: is a folder, expected a file")
+    if entry.kind == "file" and not entry.path.is_file():
+        # A fifo blocks the reader and /dev/zero never ends: only regular files are read.
+        raise InputError(f"{where}: not a regular file (a fifo or device), expected a file")
     if entry.kind == "folder" and not entry.path.is_dir():
         raise InputError(f"{where}: is a file, expected a folder holding a {entry.what}")
 

@@ -53,7 +53,7 @@ from mlcicd.artifact_store import (
     deployment_numbers,
     deployment_snapshot,
 )
-from mlcicd.artifacts import lineage, load_model, read_metadata
+from mlcicd.artifacts import lineage, load_model, read_metadata, read_regular_file
 from mlcicd.errors import ArtifactError, InputError
 from mlcicd.journal import LOCK_TIMEOUT
 
@@ -145,10 +145,10 @@ def promote(candidate_dir: str | os.PathLike[str], production_dir: str | os.Path
     source = Path(candidate_dir)
     loaded = load_model(source)
     meta = dict(loaded.metadata)
-    files = {meta["model_file"]: loaded.path.read_bytes()}
+    files = {meta["model_file"]: read_regular_file(loaded.path)}
     for key in ("metrics_file", "data_file"):
         if isinstance(meta.get(key), str):
-            files[meta[key]] = (source / meta[key]).read_bytes()
+            files[meta[key]] = read_regular_file(source / meta[key])
     if hashlib.sha256(files[meta["model_file"]]).hexdigest() != meta["sha256"]:
         raise ArtifactError(f"{source}: the model file changed while being promoted")
     meta.pop("deployment", None)
@@ -214,7 +214,7 @@ def _check_model_file(folder: Path, target: dict[str, Any], number: int) -> None
     if not path.is_file():
         raise ArtifactError(f"{path}: model of deployment {number} was pruned; "
                             "cannot roll back to it")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != target.get("sha256"):
+    if hashlib.sha256(read_regular_file(path)).hexdigest() != target.get("sha256"):
         raise ArtifactError(f"{path}: model of deployment {number} was changed "
                             "(sha256 mismatch); refusing to serve it")
 

@@ -362,6 +362,8 @@ def _checked_history_path(history: Any, model_dir: Path) -> Path | None:
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise InputError(f"{path}: history path is a folder, expected a JSON-lines file")
+    if path.exists() and not path.is_file():  # appending to a fifo would block forever
+        raise InputError(f"{path}: history path is not a regular file, expected a JSON-lines file")
     if not parent.is_dir():
         raise InputError(f"{path}: cannot write the history (folder {parent} not found)")
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
