@@ -219,6 +219,36 @@ def test_a_raising_canary_is_aborted_by_the_server_within_its_error_budget(data,
     assert metrics["stable"]["errors"] == 0
 
 
+class Shapeless:
+    """A model that answers every row with something that is not one class or number."""
+
+    def __init__(self, answer):
+        self.answer, self.n_features_in_ = answer, 4
+
+    def predict(self, X):
+        if self.answer is None:
+            return np.zeros((len(X), 3))
+        return np.array([self.answer] * len(X), dtype=object)
+
+
+@pytest.mark.parametrize("answer", [None, {"p": 1}], ids=["vector-per-row", "object-per-row"])
+def test_a_canary_answering_what_is_no_prediction_fails_over_like_a_raising_one(
+        data, stable, answer):
+    X, _ = data
+    router = Router({"stable": stable, "canary": ModelVersion(Shapeless(answer), "odd")})
+    keys = [f"odd-user-{i}" for i in range(200)]
+    with BackgroundServer(create_app(router, admin_token=TOKEN)) as url, \
+            httpx.Client(base_url=url, timeout=30) as client:
+        start_canary(client, steps=[0.2, 1.0], min_requests=50)
+        results = load(url, X[:200].tolist(), keys, 4)
+        report = client.get("/admin/canary", headers=AUTH).json()
+        errors = {row["version"]: row["errors"] for row in client.get("/metrics").json()[
+            "versions"]}
+    # Before: a 500 from the JSON encoder (a reset connection) for every canary user.
+    assert [status for status, _, _ in results] == [200] * len(keys)
+    assert report["status"] == "aborted" and errors["odd"] >= 1 and errors["stable"] == 0
+
+
 def test_a_switch_to_a_slot_that_raises_is_refused_and_switches_nothing(data, stable):
     X, _ = data
     router = Router({"blue": stable, "green": ModelVersion(Raising(), "broken")})

@@ -381,8 +381,27 @@ class Router:
 
 
 def predict_one(held: ModelVersion, row: np.ndarray) -> Any:
-    """The prediction of ``held`` for one row (a 1-D array); raises what the model raises."""
-    return _predict(held.model, row[None, :], 1)[0]
+    """The prediction of ``held`` for one row (a 1-D array); raises what the model raises.
+
+    A prediction that is not one number, string or boolean (a model answering a
+    vector or an arbitrary object per row) raises ``TypeError``: it is the model's
+    failure, to be counted against it (and answered by the stable slot during a
+    canary), not something to send to a user, who could not compare it with a label.
+
+    >>> class Vector:
+    ...     def predict(self, X):
+    ...         return np.zeros((len(X), 3))
+    >>> predict_one(ModelVersion(Vector(), "v"), np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    TypeError: model returned a ndarray per row, not a single class or number
+    """
+    prediction = _predict(held.model, row[None, :], 1)[0]
+    plain = prediction.item() if isinstance(prediction, np.generic) else prediction
+    if not isinstance(plain, int | float | str | bool):
+        raise TypeError(f"model returned a {type(plain).__name__} per row, "
+                        "not a single class or number")
+    return prediction
 
 
 def _predict(model: Any, rows: Any, n: int) -> np.ndarray:
