@@ -23,6 +23,7 @@ from mlcicd.sequential import (
 )
 
 TRIALS = 300
+LUCKY_TRIALS = 1_000
 
 
 def upper_bound(failures: int, trials: int) -> float:
@@ -78,16 +79,19 @@ def test_two_arm_sequence_covers_while_the_share_of_one_arm_grows():
 def test_a_lucky_start_of_a_much_worse_model_rarely_lifts_the_lower_bound():
     # B alone right on 11 % of rows, A alone on 1 %: A is 0.10 worse. A plug-in variance
     # would see few discordant rows early and let the lower bound overshoot.
+    # Its rate is about 2 % (38 of 1,800 measured over six seeds), close enough to the 5 %
+    # it may reach that 300 trials put the upper bound above 5 % for 3 seeds in 10; with
+    # LUCKY_TRIALS it happens for about 1 seed in 1,000.
     rng = np.random.default_rng(14)
     overshoots = 0
-    for _ in range(TRIALS):
+    for _ in range(LUCKY_TRIALS):
         u = rng.random(600)
         a_only, b_only = np.cumsum(u < 0.01), np.cumsum((u >= 0.01) & (u < 0.12))
         for n in range(10, 601, 15):
             if paired_difference_cs(int(a_only[n - 1]), int(b_only[n - 1]), n).lower(0.05) > -0.1:
                 overshoots += 1
                 break
-    assert upper_bound(overshoots, TRIALS) <= 0.05
+    assert upper_bound(overshoots, LUCKY_TRIALS) <= 0.05
 
 
 def test_bounds_shrink_with_evidence_and_bracket_the_estimate():
