@@ -301,7 +301,9 @@ class NonInferiorityRule:
     both hold it sides with the estimate against ``-margin``; otherwise it waits.
     With a confidence sequence these bounds may be read after every observation:
     ``P(abort | equal) <= alpha`` and ``P(promote | 2 * margin worse) <= beta``; a
-    candidate exactly ``margin`` worse is a coin flip.
+    candidate exactly ``margin`` worse may go either way, not necessarily half and half
+    (a canary that may abort at every step but promote only at its last aborts it more
+    often than it promotes it).
 
     Parameters
     ----------

@@ -67,7 +67,9 @@ class CanaryPlan:
     max_accuracy_drop : float, default 0.05
         The margin ``m`` of the non-inferiority test, in (0, 1): a candidate as good as
         stable is aborted with probability at most ``alpha``, one ``2 m`` worse is
-        promoted with probability at most ``beta``, one ``m`` worse is a coin flip.
+        promoted with probability at most ``beta``, one ``m`` worse may go either way
+        (the plan may abort at every step but promotes only at the last, so more
+        such candidates are aborted than promoted).
     min_labels : int, default 30
         Labelled evidence (pairs when ``paired``, else per arm) needed before accuracy
         is judged at all; ``0`` turns the accuracy guardrail off (no labels arrive).
