@@ -143,7 +143,7 @@ def sweep(args: argparse.Namespace) -> None:
         f"(at most {args.budget:g} s a method a point), process CPU seconds"
     )
     header = (
-        f"{'n ref':>9}{'n cur':>9}{'NaN':>5}  {'path':<16}{'ours s':>9}{'scipy s':>9}"
+        f"{'n ref':>9}{'n cur':>9}{'NaN':>5}  {'path':<19}{'ours s':>9}{'scipy s':>9}"
         f"{'floor s':>9}{'scipy/ours':>11}{'ours/floor':>11}{'max diff':>10}"
     )
     print(header)
@@ -176,7 +176,7 @@ def sweep(args: argparse.Namespace) -> None:
             seconds = {name: min(seconds[name], first[name]) for name in seconds}
             floor = min(seconds["whole"], seconds["by column"])
             print(
-                f"{rows:>9,}{current_rows:>9,}{missing:>5.0%}  {path_label(ours):<16}"
+                f"{rows:>9,}{current_rows:>9,}{missing:>5.0%}  {path_label(ours):<19}"
                 f"{seconds['ours']:>9.4f}{seconds['scipy']:>9.4f}{floor:>9.4f}"
                 f"{seconds['scipy'] / seconds['ours']:>11.2f}"
                 f"{seconds['ours'] / floor:>11.2f}{diff:>10.1e}",

@@ -100,8 +100,7 @@ def ks_2samp_columns(reference: Any, current: Any) -> KSColumnsResult:
     statistic = np.full(k, np.nan)
     pvalue = np.full(k, np.nan)
     # Counting first decides each column's path before any sorting is done.
-    n_ref = ref_table.shape[0] - np.count_nonzero(np.isnan(ref_table), axis=0).astype(np.int64)
-    n_cur = cur_table.shape[0] - np.count_nonzero(np.isnan(cur_table), axis=0).astype(np.int64)
+    n_ref, n_cur = _count_values(ref_table), _count_values(cur_table)
     tested = (n_ref > 0) & (n_cur > 0)
     exact = tested & (np.maximum(n_ref, n_cur) <= EXACT_MAX_N)
     method = np.full(k, "not tested", dtype=object)
@@ -161,6 +160,12 @@ def _float_column(values: Any, argument: str) -> np.ndarray:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(f"{argument}: expected numbers") from None
+
+
+def _count_values(table: np.ndarray) -> np.ndarray:
+    # Column by column: count_nonzero(axis=0) would build an integer copy of the table.
+    missing = [np.count_nonzero(np.isnan(table[:, j])) for j in range(table.shape[1])]
+    return table.shape[0] - np.array(missing, dtype=np.int64).reshape(-1)
 
 
 def _sorted_without_nan(column: np.ndarray) -> np.ndarray:
