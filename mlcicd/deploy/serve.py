@@ -33,8 +33,10 @@ longer than the timeout is answered by the stable slot while a canary runs; with
 one it is a 503 (model error, pool full) or a 504 (timeout). ``/healthz`` and
 ``/metrics`` never wait for a model. Client mistakes are 4xx and are checked before
 any model runs, so they never count against a model: bad JSON, a row of the wrong
-width, a missing or non-finite value, a value outside the model's input schema
-(when its artifact carries one; otherwise beyond +-3.4e38, the float32 range) -> 422.
+width, a non-finite value, a value outside the model's input schema or missing where
+it forbids one (when its artifact carries one, as ``mlcicd train``'s do; otherwise
+beyond +-3.4e38, the float32 range) -> 422. A missing value (``null``) is otherwise
+passed to the model: a trained pipeline imputes it.
 
 Limits (defaults of :class:`~mlcicd.deploy.server_state.ServerLimits`)
 ----------------------------------------------------------------------
