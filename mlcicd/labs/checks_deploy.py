@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import os
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,8 +45,16 @@ _CANARY_CASES: tuple[tuple[int, float, float, float, float, str], ...] = (
     (200, -0.02, -0.10, 0.05, 0.05, "a lower bound of exactly -2 x margin is not above it"),
     (500, -0.06, -0.11, -0.01, 0.10,
      "margin 0.10: both hold and the estimate -0.06 is above -0.10"),
+    (400, -0.05, -0.09, -0.01, 0.05,
+     "both hold and the estimate is exactly -margin: that is close enough (>=)"),
 )
 _MIN_LABELS = 30
+#: (labelled pairs, min_labels, what the case shows): the same decisive bounds (upper
+#: -0.04 < 0) with other minimums, so an answer that ignores min_labels cannot pass.
+_MIN_LABEL_CASES: tuple[tuple[int, int, str], ...] = (
+    (40, 50, "40 pairs are fewer than min_labels = 50: wait"),
+    (15, 10, "15 pairs are enough when min_labels = 10: decide"),
+)
 
 
 @checker
@@ -67,7 +77,16 @@ def check_canary_decision(canary_decision: Callable[..., str]) -> CheckResult:
             return fail(f"{n} pairs, difference {estimate:+.3f} with bounds [{lower:+.3f}, "
                         f"{upper:+.3f}], margin {margin}: expected {wanted!r}, got "
                         f"{answer!r} ({story})")
-    return ok(f"right on all {len(_CANARY_CASES)} cases: you wait for evidence, abort only a "
+    for n, min_labels, story in _MIN_LABEL_CASES:
+        wanted = ("wait" if n < min_labels
+                  else NonInferiorityRule(0.05).verdict(-0.12, -0.20, -0.04))
+        answer = answer_of(canary_decision, n, -0.12, -0.20, -0.04, 0.05, min_labels)
+        if answer != wanted:
+            return fail(f"{n} pairs with min_labels = {min_labels}, bounds [-0.200, -0.040]: "
+                        f"expected {wanted!r}, got {answer!r} ({story}; use the min_labels "
+                        "argument, not a fixed number)")
+    cases = len(_CANARY_CASES) + len(_MIN_LABEL_CASES)
+    return ok(f"right on all {cases} cases: you wait for evidence, abort only a "
               "canary that is worse for sure, and promote one shown close enough.")
 
 
@@ -80,11 +99,45 @@ print(json.dumps([{name}(u, 0.3) for u in users]))
 """
 
 
+def _names_used(code: types.CodeType) -> set[str]:
+    """Global names read by ``code`` and by the lambdas and inner functions it defines."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _names_used(constant)
+    return names
+
+
+def _standalone_source(func: Callable[..., str]) -> str:
+    """The source of ``func`` and of the notebook functions it calls, without decorators.
+
+    A learner may split the answer into helpers (one to hash, one to compare) or decorate
+    it; run alone, the function alone would fail with a NameError that says nothing
+    about stickiness.
+    """
+    parts: dict[str, str] = {}
+    todo = [func]
+    while todo:
+        current = todo.pop()
+        if current.__name__ in parts:
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(current)))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                node.decorator_list = []
+        parts[current.__name__] = ast.unparse(tree)
+        for name in _names_used(current.__code__):
+            helper = current.__globals__.get(name)
+            if inspect.isfunction(helper) and helper.__module__ == func.__module__:
+                todo.append(helper)
+    return "\n\n\n".join(parts.values())
+
+
 def _groups_in_fresh_process(func: Callable[..., str], hash_seed: str) -> list[str] | str:
     """Run ``func`` in a new interpreter (its own string-hash seed); the groups or an error."""
     try:
-        source = textwrap.dedent(inspect.getsource(func))
-    except (OSError, TypeError):
+        source = _standalone_source(func)
+    except (OSError, TypeError, SyntaxError):
         return "could not read the function's source"
     script = _RUNNER.format(source=source, name=func.__name__)
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,6 +184,11 @@ def check_assign_group(assign_group: Callable[[str, float], str]) -> CheckResult
                 return fail(f"return 'A' or 'B', got {', '.join(odd)}")
             in_b = {i for i, g in enumerate(groups) if g == "B"}
             got = len(in_b) / len(users)
+            if share in (0.0, 1.0) and got != share:
+                return fail(f"with share_b = {share:g}, {got:.1%} of users got B instead of "
+                            f"{share:.0%}: map the digest to a number in [0, 1) (never 1 "
+                            "itself, e.g. divide by 2**64, not 255) and give B those below "
+                            "share_b")
             if abs(got - share) > 0.03:
                 return fail(f"with share_b = {share} and ids like {shape}, {got:.1%} of "
                             f"{len(users):,} users got B: hash the whole id, map the digest "
