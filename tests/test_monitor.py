@@ -65,6 +65,8 @@ def test_drift_with_an_accuracy_drop_retrains_and_promotes(world):
     promoted = load_model(world["model_dir"])
     assert promoted.metadata["sha256"] == decision.model_after != world["sha"]
     assert promoted.metadata["extra"]["replaces"] == world["sha"]
+    # The promoted model keeps an input schema, so a server refuses rows it never saw.
+    assert set(promoted.metadata["extra"]["input_schema"]["columns"]) == {"x1", "x2"}
     fresh = _labelled("covariate", 1.0, 400, seed=3)
     new_acc = (promoted.model.predict(fresh[["x1", "x2"]]) == fresh["target"]).mean()
     assert new_acc > decision.batch_metrics["accuracy"]

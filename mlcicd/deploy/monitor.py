@@ -57,6 +57,7 @@ from mlcicd.gate import GateResult, GateThresholds, apply_gate
 from mlcicd.io import json_safe, require_columns
 from mlcicd.journal import append_record, read_records
 from mlcicd.training import TrainConfig, evaluate, model_features, split_xy, train
+from mlcicd.validation.input_schema import infer_input_schema
 
 __all__ = ["Monitor", "MonitorDecision", "OUTCOMES", "read_history"]
 
@@ -326,7 +327,9 @@ class Monitor:
         save_model(
             candidate.pipeline, self.model_dir, config=self.config, metrics=candidate.metrics,
             data=train_df, keep_data=True, action="promote", expect_sha256=before,
-            extra={"promoted_by": "monitor", "replaces": before, "n_train": candidate.n_train},
+            extra={"promoted_by": "monitor", "replaces": before, "n_train": candidate.n_train,
+                   # The promoted model serves the rows it was trained on, as `mlcicd train`'s.
+                   "input_schema": infer_input_schema(split_xy(train_df, target)[0])},
         )
         return "promoted", f"candidate promoted: gate passed, {verdict.reason}", details
 
