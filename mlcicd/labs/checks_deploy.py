@@ -62,9 +62,10 @@ def check_canary_decision(canary_decision: Callable[..., str]) -> CheckResult:
     """Pass when ``canary_decision`` reads the bounds exactly as the canary's rule does.
 
     The expected answers come from :class:`mlcicd.sequential.NonInferiorityRule`, the rule
-    every :class:`~mlcicd.deploy.CanaryRelease` applies, on twelve cases: too few pairs,
-    each bound alone, both at once, neither, a better canary, three margins, and bounds
-    exactly on the thresholds.
+    every :class:`~mlcicd.deploy.CanaryRelease` applies, on thirteen cases: too few pairs,
+    each bound alone, both at once, neither, a better canary, three margins, bounds and
+    an estimate exactly on the thresholds; then two other ``min_labels`` (an answer that
+    hard-codes 30 fails).
     """
     refuse_library(canary_decision, {"NonInferiorityRule": NonInferiorityRule,
                                      "judge": judge, "CanaryPlan": CanaryPlan},
