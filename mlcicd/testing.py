@@ -104,7 +104,7 @@ class ServerProcess:
     def __init__(self, model: str | os.PathLike[str] | None = None,
                  candidate: str | os.PathLike[str] | None = None, *,
                  admin_token: str | None = None, command: Sequence[str] | None = None,
-                 startup_timeout: float = 60) -> None:
+                 startup_timeout: float = 300) -> None:
         if (model is None) == (command is None):
             raise InputError("give ServerProcess a model artifact or a command, not both")
         self.args = [] if model is None else ["--model", os.fspath(model)]
