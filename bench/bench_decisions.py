@@ -170,12 +170,20 @@ SECTIONS: list[tuple[str, str, Section]] = [
 ]
 
 
+#: Sections shown for comparison, not judged against the 5 % targets: the fixed-horizon
+#: shadow rule is the one the sequential rule replaces (it shows what peeking and counted
+#: replays cost), and the 200-row monitor shows the power lost with a smaller hold-out
+#: (refusing an equal candidate keeps production and retries next window: no release risk).
+NOT_JUDGED = {"shadow-fixed-peeked", "shadow-fixed-replayed", "monitor-failed-200"}
+
+
 def _rate(point: OperatingPoint, name: str) -> str:
     low, high = getattr(point, f"{name}_ci")
     return f"{getattr(point, f'{name}_rate'):.3f} [{low:.3f}, {high:.3f}]"
 
 
-def print_section(title: str, points: list[OperatingPoint], seconds: float) -> None:
+def print_section(title: str, points: list[OperatingPoint], seconds: float,
+                  judged: bool = True) -> None:
     """A table of one section, then its false-abort and miss rates against 5 %."""
     print(f"\n## {title} ({seconds:.1f} s)")
     print(f"{'case':<18}{'diff':>8}  {'promote [95% CI]':<22}{'abort [95% CI]':<22}"
@@ -185,7 +193,9 @@ def print_section(title: str, points: list[OperatingPoint], seconds: float) -> N
               f"{_rate(p, 'abort'):<22}{_rate(p, 'inconclusive'):<22}"
               f"{p.median_requests:>14.0f}{p.median_labels:>12.0f}")
     by_case = {p.case: p for p in points}
-    if "equal" in by_case and "2x margin worse" in by_case:
+    if not judged:
+        print("for comparison: not judged against the 5 % targets (see NOT_JUDGED)")
+    elif "equal" in by_case and "2x margin worse" in by_case:
         false_abort, miss = by_case["equal"], by_case["2x margin worse"]
         print(f"false-abort rate (equal): {_rate(false_abort, 'abort')}; "
               f"miss rate (2x worse promoted): {_rate(miss, 'promote')}; target <= 0.05: "
@@ -209,7 +219,8 @@ def main(argv: list[str] | None = None) -> None:
         if name in chosen:
             start = time.perf_counter()
             points = section(args)
-            print_section(title, points, time.perf_counter() - start)
+            print_section(title, points, time.perf_counter() - start,
+                          judged=name not in NOT_JUDGED)
 
 
 if __name__ == "__main__":
