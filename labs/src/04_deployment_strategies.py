@@ -106,10 +106,14 @@ blue_green = BlueGreenRelease(router, HealthCheck(X_smoke, y_smoke,
 refused = blue_green.deploy(v3)
 print(f"{v3.version}: health check {'passed' if refused.passed else 'failed'}")
 display(refused.to_frame()[["name", "passed", "value", "limit"]])
-blue_green.release(v2)
+released = blue_green.release(v2)
 before = n_requests // 2  # half the traffic before the rollback, a quarter after
 router.route_batch(X_live.iloc[:before], keys=[f"user-{i}" for i in range(before)])
-blue_green.rollback()
+if released.passed:
+    blue_green.rollback()
+else:  # a strict min_smoke_accuracy can refuse v2 too: then nothing switched
+    print(f"{v2.version}: health check failed too, so blue kept every user and there is "
+          "nothing to roll back")
 after = n_requests // 4
 router.route_batch(X_live.iloc[before:before + after], keys=[f"user-{i}" for i in range(after)])
 display(blue_green.history_frame())
