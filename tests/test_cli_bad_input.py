@@ -491,21 +491,27 @@ def test_bad_input_fails_cleanly_and_changes_nothing(case, project, tmp_path, mo
     _materialise(case, project, tmp_path)
     monkeypatch.chdir(tmp_path)
     before = _fingerprint(tmp_path)
+    assert_one_clean_line(case.args, case.code, capsys)
+    assert _fingerprint(tmp_path) == before
+
+
+def assert_one_clean_line(args, expected_code: int, capsys) -> None:
+    """Run the CLI in-process (bounded by CASE_TIMEOUT): the expected exit code and one
+    short line on stderr, no traceback. Shared with tests/test_cli_hostile_input.py."""
     previous = signal.signal(signal.SIGALRM, _on_timeout)
     signal.alarm(CASE_TIMEOUT)
     try:
-        code = main(list(case.args))
+        code = main(list(args))
     except SystemExit as exit_:
         code = exit_.code
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     err = capsys.readouterr().err
-    assert code == case.code, err
+    assert code == expected_code, err
     assert "Traceback" not in err
     assert err.count("\n") == 1 and err.endswith("\n"), err[:2000]
     assert len(err) <= 1000, err[:2000]
-    assert _fingerprint(tmp_path) == before
 
 
 SUBPROCESS_CASES = [c for c in CASES if c.name in {
