@@ -154,3 +154,31 @@ class ServerProcess:
             self._proc.wait()
         if self._proc.stderr is not None:
             self._proc.stderr.close()
+
+
+class CliTranscript:
+    """Run ``mlcicd`` commands in a folder and print each like a terminal session.
+
+    The book's end-to-end and registry pages show the real CLI this way: the command
+    (wrapped at 78 columns), everything it printed, and its exit code, which is also
+    kept in :attr:`exit_codes` so the page can glue or check it.
+    """
+
+    def __init__(self, cwd: str | os.PathLike[str]) -> None:
+        self.cwd = os.fspath(cwd)
+        self.exit_codes: list[int] = []
+
+    def __call__(self, command: str) -> int:
+        import shlex
+        import textwrap
+
+        executable = os.path.join(os.path.dirname(sys.executable), "mlcicd")
+        result = subprocess.run([executable, *shlex.split(command)], cwd=self.cwd,  # noqa: S603
+                                capture_output=True, text=True, check=False)
+        lines = textwrap.wrap(f"mlcicd {command}", 78, break_on_hyphens=False,
+                              break_long_words=False)
+        print("$ " + " \\\n      ".join(lines))
+        print((result.stdout + result.stderr).rstrip())
+        print(f"[exit {result.returncode}]")
+        self.exit_codes.append(result.returncode)
+        return result.returncode
