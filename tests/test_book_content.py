@@ -135,3 +135,23 @@ def test_every_glued_number_was_filled_in():
     for page in book_pages():
         html = (HTML / "book" / f"{page.stem}.html").read_text(encoding="utf-8")
         assert "{glue:" not in html, page.name
+
+
+# -- the CLI transcripts of the end-to-end page -------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["--version", "validate absent.csv --schema absent.yaml"])
+def test_in_process_cli_transcript_matches_the_mlcicd_script(command, tmp_path, capsys):
+    # The end-to-end page runs its commands in-process to build faster; a reader must
+    # see what the `mlcicd` script prints, exit code included (bad input: 2, one line).
+    from mlcicd.testing import CliTranscript
+
+    transcripts = []
+    for in_process in (False, True):
+        cli = CliTranscript(tmp_path, in_process=in_process)
+        cli(command)
+        transcripts.append((cli.exit_codes, capsys.readouterr().out))
+
+    assert transcripts[0] == transcripts[1]
+    assert transcripts[1][0] == [0 if command == "--version" else 2]
+    assert "Traceback" not in transcripts[1][1]
