@@ -55,13 +55,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import skops.io as sio
 
 from mlcicd.artifact_store import bookkeeping_problem, commit
 from mlcicd.canonical import canonical_skops
 from mlcicd.errors import ArtifactError, InputError
 from mlcicd.io import json_safe, read_json
 from mlcicd.journal import LOCK_TIMEOUT
+from mlcicd.params import is_integer
 from mlcicd.provenance import (
     canonical_csv,
     classes,
@@ -315,8 +315,7 @@ def read_metadata(directory: str | os.PathLike[str]) -> dict[str, Any]:
     if missing:
         raise ArtifactError(f"{meta_path}: missing key(s) {', '.join(map(repr, missing))}")
     size = metadata["size_bytes"]
-    if (not isinstance(size, int) or isinstance(size, bool) or not 0 < size < 2**40
-            or not isinstance(metadata["sha256"], str)):
+    if not (is_integer(size) and 0 < size < 2**40) or not isinstance(metadata["sha256"], str):
         raise ArtifactError(f"{meta_path}: invalid size_bytes or sha256")
     model_file = metadata["model_file"]
     if not isinstance(model_file, str) or not _MODEL_FILE_RE.match(model_file):
@@ -436,17 +435,29 @@ def load_model(directory: str | os.PathLike[str]) -> LoadedModel:
     # The bytes we hashed are the bytes we load: no window for a swap in between.
     _check_types(payload, source=str(model_path))
     try:
-        model = sio.loads(payload, trusted=list(ALLOWED_TYPES))
+        model = _skops().loads(payload, trusted=list(ALLOWED_TYPES))
     except Exception as exc:  # skops raises many kinds on a malformed file
         reason = f"{type(exc).__name__}: {exc}"
         raise ArtifactError(f"{model_path}: cannot load model ({reason})") from None
     return LoadedModel(model=model, metadata=metadata, path=model_path)
 
 
+def _skops() -> Any:
+    """``skops.io``, imported on first use.
+
+    skops pulls in scikit-learn and SciPy (over a second of CPU). Commands that only read
+    a metadata file (``mlcicd gate`` reads metrics through :func:`read_metrics`) never
+    (de)serialise a model, so they should not pay for that at every start.
+    """
+    import skops.io
+
+    return skops.io
+
+
 def _dumps_checked(model: Any) -> bytes:
     try:
         # The canonical form makes the bytes (and the SHA-256) depend on the model alone.
-        payload = canonical_skops(sio.dumps(model))
+        payload = canonical_skops(_skops().dumps(model))
     except Exception as exc:  # skops refuses objects it cannot represent
         raise ArtifactError(f"cannot serialise {type(model).__name__} with skops: {exc}") from None
     _check_types(payload, source=f"model {type(model).__name__}")
@@ -455,7 +466,7 @@ def _dumps_checked(model: Any) -> bytes:
 
 def _check_types(payload: bytes, *, source: str) -> None:
     try:
-        untrusted = sio.get_untrusted_types(data=payload)
+        untrusted = _skops().get_untrusted_types(data=payload)
     except Exception as exc:
         raise ArtifactError(f"{source}: not a valid skops file ({type(exc).__name__})") from None
     refused = sorted(set(untrusted) - set(ALLOWED_TYPES))

@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sklearn
-import skops
 
 from mlcicd import __version__
 from mlcicd.errors import InputError
@@ -30,6 +28,11 @@ def library_versions() -> dict[str, str]:
     >>> sorted(library_versions())
     ['mlcicd', 'numpy', 'pandas', 'python', 'scikit-learn', 'skops']
     """
+    # Imported here, not at the top: only saving a model asks for the versions, and
+    # importing scikit-learn costs every command that merely reads metadata a second.
+    import sklearn
+    import skops
+
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,

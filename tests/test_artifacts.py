@@ -264,7 +264,9 @@ def test_loading_a_type_outside_the_allow_list_is_refused(saved, data, monkeypat
     X, y = data
     pipe = _pipeline(AlwaysOne()).fit(X, y)
     # Someone saved it with a wider allow-list; our loader still says no.
-    untrusted = tuple(artifacts.sio.get_untrusted_types(data=artifacts.sio.dumps(pipe)))
+    import skops.io as sio
+
+    untrusted = tuple(sio.get_untrusted_types(data=sio.dumps(pipe)))
     monkeypatch.setattr(artifacts, "ALLOWED_TYPES", (*ALLOWED_TYPES, *untrusted))
     save_model(pipe, saved)
     monkeypatch.undo()
