@@ -54,8 +54,9 @@ from mlcicd.artifact_store import (
     deployment_snapshot,
 )
 from mlcicd.artifacts import lineage, load_model, read_metadata, read_regular_file
-from mlcicd.errors import ArtifactError, InputError
+from mlcicd.errors import ArtifactError
 from mlcicd.journal import LOCK_TIMEOUT
+from mlcicd.params import Integer, check
 
 __all__ = ["STAGES", "Deployment", "history", "promote", "rollback"]
 
@@ -172,8 +173,8 @@ def rollback(directory: str | os.PathLike[str], *, to: int | None = None, reason
         When there is nothing to roll back to, the target's record or model file is gone
         (pruned), or its model file no longer matches its SHA-256.
     """
-    if to is not None and (isinstance(to, bool) or not isinstance(to, int) or to < 1):
-        raise InputError(f"to must be a deployment number >= 1, got {to!r}")
+    if to is not None:
+        check("rollback", "to", to, Integer(low=1))
     folder = Path(directory)
     read_metadata(folder)  # a missing or corrupt artifact is refused before the lock
 
@@ -182,8 +183,12 @@ def rollback(directory: str | os.PathLike[str], *, to: int | None = None, reason
             raise ArtifactError(f"{folder}: no committed artifact to roll back")
         target_number = to if to is not None else _replaced(current)
         if target_number is None:
-            raise ArtifactError(f"{folder}: deployment {current.get('deployment')} "
-                                "replaced nothing; there is nothing to roll back to")
+            restores = (current.get("lineage") or {}).get("restores")
+            serving = (f"deployment {current.get('deployment')}" if restores is None else
+                       f"deployment {current.get('deployment')} (the model of deployment "
+                       f"{restores})")
+            raise ArtifactError(f"{folder}: nothing came before {serving}; "
+                                "there is nothing to roll back to")
         if target_number == current.get("deployment"):
             raise ArtifactError(f"{folder}: deployment {target_number} is already production")
         target = deployment_snapshot(folder, target_number)
