@@ -7,6 +7,11 @@ twice, as a reader gets it: served on a loopback port, and opened straight from 
 makes is recorded, so a page that needs the internet, a missing file or a JavaScript
 error fails here.
 
+One Chromium serves a whole worker, and each (scheme, page) pair is loaded once: the
+visit records everything the page checks need (requests, console, images, tables,
+diagrams, formulas) and every test reads that record. The tests of one scheme share
+an xdist group, so with ``-n 2`` the two schemes load side by side, each page once.
+
 Without chromium these tests are skipped with one line that says how to install it
 (``MLCICD_REQUIRE_SYSTEM_TOOLS=1``, set by CI, turns that skip into a failure).
 """
@@ -76,6 +81,12 @@ class PageVisit:
     bad_status: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    # Filled in once the page has settled (diagrams drawn, formulas typeset):
+    error: str | None = None  # the visit itself failed (timeout, navigation error)
+    broken_images: list[str] = field(default_factory=list)
+    cut_off_tables: list[str] = field(default_factory=list)
+    diagrams: list[dict] = field(default_factory=list)  # per mermaid block: svgs, nodes, width
+    formulas: int = 0  # typeset formulas (MathJax SVGs)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -105,13 +116,17 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.fixture(params=SCHEMES)
-def site(request) -> str:
-    """The book's root URL: over HTTP, or the folder on disk."""
-    if request.param == "file":
+@pytest.fixture
+def site_of(request):
+    """``site_of(scheme)``: the book's root URL, over HTTP or the folder on disk."""
+
+    def root(scheme: str) -> str:
         require_built_book()
-        return HTML.as_uri()
-    return request.getfixturevalue("server")
+        if scheme == "file":
+            return HTML.as_uri()
+        return request.getfixturevalue("server")
+
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -125,17 +140,24 @@ def browser(chromium):
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
+@pytest.fixture(scope="session")
+def context(browser):
+    """One browser context per worker; each visit opens (and closes) its own tab."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
+    context.set_default_timeout(20_000)
+    yield context
     context.close()
 
 
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    yield page
+    page.close()
+
+
 def visit(page, url: str) -> PageVisit:
-    """Load ``url``, wait until diagrams are drawn, and record what happened."""
+    """Load ``url``, wait until diagrams and formulas are drawn, record what happened."""
     seen = PageVisit()
     page.on("request", lambda request: seen.requests.append(request.url))
     page.on("requestfailed", lambda request: seen.failed.append(request.url))
@@ -155,6 +177,7 @@ def visit(page, url: str) -> PageVisit:
     response = page.goto(url, wait_until="load")
     seen.status = response.status if response else None
     wait_for_diagrams(page)
+    wait_for_formulas(page)
     page.wait_for_load_state("networkidle")
     return seen
 
@@ -165,6 +188,26 @@ def wait_for_diagrams(page) -> None:
         "() => [...document.querySelectorAll('pre.mermaid, div.mermaid')]"
         ".every(el => el.querySelector('svg') !== null)"
     )
+
+
+def wait_for_formulas(page) -> None:
+    """MathJax typesets after the load event; wait until every formula holds an SVG."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.math')]"
+        ".every(el => el.querySelector('mjx-container svg') !== null)"
+    )
+
+
+DIAGRAMS = """() => [...document.querySelectorAll('pre.mermaid')].map(block => {
+  const svg = block.querySelectorAll('svg');
+  return {svgs: svg.length, nodes: svg.length ? svg[0].querySelectorAll('.node').length : 0,
+          width: svg.length ? svg[0].getBoundingClientRect().width : 0};
+})"""
+
+BROKEN_IMAGES = (
+    "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+    ".map(i => i.getAttribute('src'))"
+)
 
 
 def is_local(url: str, site: str) -> bool:
@@ -203,11 +246,45 @@ CUT_OFF_TABLES = """() => {
 
 
 PAGES = toc_pages()
+_VISITS: dict[str, PageVisit] = {}
 
 
-@pytest.mark.parametrize("doc", PAGES)
-def test_every_page_loads_cleanly_and_offline(page, site, doc):
-    seen = visit(page, f"{site}/{doc}.html")
+@pytest.fixture
+def visited(context, request):
+    """``visited(site, doc)``: the record of ``doc`` loaded from ``site``, loaded once."""
+
+    def load(site: str, doc: str) -> PageVisit:
+        url = f"{site}/{doc}.html"
+        if url not in _VISITS:
+            tab = context.new_page()
+            try:
+                seen = visit(tab, url)
+                seen.broken_images = tab.evaluate(BROKEN_IMAGES)
+                seen.cut_off_tables = tab.evaluate(CUT_OFF_TABLES)
+                seen.diagrams = tab.evaluate(DIAGRAMS)
+                seen.formulas = tab.locator("mjx-container svg").count()
+            except Exception as exc:  # a timeout or a crash fails every test of this page
+                seen = PageVisit(error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            finally:
+                tab.close()
+            _VISITS[url] = seen
+        seen = _VISITS[url]
+        assert seen.error is None, f"{doc}: the page did not load: {seen.error}"
+        return seen
+
+    return load
+
+
+def by_scheme(params: list) -> list:
+    """Each (scheme, ...) case in its scheme's xdist group, so it reuses that worker's visits."""
+    return [pytest.param(*case, marks=pytest.mark.xdist_group(f"browser-{case[0]}"))
+            for case in params]
+
+
+@pytest.mark.parametrize("scheme, doc", by_scheme([(s, d) for s in SCHEMES for d in PAGES]))
+def test_every_page_loads_cleanly_and_offline(visited, site_of, scheme, doc):
+    site = site_of(scheme)
+    seen = visited(site, doc)
 
     if site.startswith("http"):
         assert seen.status == 200, f"{doc}: HTTP {seen.status}"
@@ -222,42 +299,47 @@ def test_every_page_loads_cleanly_and_offline(page, site, doc):
     ]
     assert errors == [], f"{doc}: console errors: {errors}"
     assert seen.page_errors == [], f"{doc}: uncaught exceptions: {seen.page_errors}"
-
-    broken = page.evaluate(
-        "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
-        ".map(i => i.getAttribute('src'))"
-    )
-    assert broken == [], f"{doc}: images that did not load: {broken}"
-    assert page.evaluate(CUT_OFF_TABLES) == [], f"{doc}: tables cut off at the column edge"
+    assert seen.broken_images == [], f"{doc}: images that did not load: {seen.broken_images}"
+    assert seen.cut_off_tables == [], f"{doc}: tables cut off at the column edge"
 
 
 @pytest.mark.parametrize(
-    "doc, diagrams, min_nodes",
-    [("book/why-ml-is-different", 1, 9), ("book/deployment", 2, 6), ("book/github-actions", 1, 5)],
+    "scheme, doc, diagrams, min_nodes",
+    by_scheme([
+        (scheme, doc, diagrams, min_nodes)
+        for scheme in SCHEMES
+        for doc, diagrams, min_nodes in [
+            ("book/why-ml-is-different", 1, 9), ("book/deployment", 2, 6),
+            ("book/github-actions", 1, 5),
+        ]
+    ]),
 )
-def test_diagrams_are_drawn_from_the_local_copy_of_mermaid(page, site, doc, diagrams, min_nodes):
-    seen = visit(page, f"{site}/{doc}.html")
+def test_diagrams_are_drawn_from_the_local_copy_of_mermaid(
+    visited, site_of, scheme, doc, diagrams, min_nodes
+):
+    site = site_of(scheme)
+    seen = visited(site, doc)
 
-    blocks = page.locator("pre.mermaid")
-    assert blocks.count() == diagrams
-    for i in range(diagrams):
-        svg = blocks.nth(i).locator("svg")
-        assert svg.count() == 1, f"{doc}: diagram {i} was not drawn"
-        assert svg.locator(".node").count() >= min_nodes
-        assert svg.bounding_box()["width"] > 300
+    assert len(seen.diagrams) == diagrams
+    for i, drawn in enumerate(seen.diagrams):
+        assert drawn["svgs"] == 1, f"{doc}: diagram {i} was not drawn"
+        assert drawn["nodes"] >= min_nodes
+        assert drawn["width"] > 300
     assert served("_static/mermaid/mermaid.min.js", seen.requests)
     assert all(is_local(url, site) for url in seen.requests)
 
 
-def test_formulas_are_typeset_by_the_local_copy_of_mathjax(page, site):
-    seen = visit(page, f"{site}/book/monitoring.html")
+@pytest.mark.parametrize("scheme", by_scheme([(s,) for s in SCHEMES]))
+def test_formulas_are_typeset_by_the_local_copy_of_mathjax(visited, site_of, scheme):
+    site = site_of(scheme)
+    seen = visited(site, "book/monitoring")
 
-    page.locator("mjx-container svg").first.wait_for()
-    assert page.locator("mjx-container svg").count() >= 1
+    assert seen.formulas >= 1
     assert served("_static/mathjax/tex-svg.js", seen.requests)
     assert all(is_local(url, site) for url in seen.requests)
 
 
+@pytest.mark.xdist_group("browser-http")
 def test_search_finds_the_canary_release(page, server):
     visit(page, f"{server}/search.html?q=canary")
 
@@ -269,8 +351,10 @@ def test_search_finds_the_canary_release(page, server):
     )
 
 
-def test_opening_a_solution_dropdown_reveals_the_solution(page, server):
-    visit(page, f"{server}/book/exercises.html")
+@pytest.mark.xdist_group("browser-file")
+def test_opening_a_solution_dropdown_reveals_the_solution(page):
+    require_built_book()
+    visit(page, f"{HTML.as_uri()}/book/exercises.html")
 
     solution = page.locator(".solution.dropdown").first
     body = solution.locator("section, p").last
@@ -280,9 +364,14 @@ def test_opening_a_solution_dropdown_reveals_the_solution(page, server):
     assert body.is_visible()
 
 
-@pytest.mark.parametrize("doc", ["book/intro", "book/deployment"])
-def test_screenshot_of_the_page_is_saved(page, server, doc):
-    visit(page, f"{server}/{doc}.html")
+@pytest.mark.parametrize(
+    "doc",
+    [pytest.param(doc, marks=pytest.mark.xdist_group(group))
+     for doc, group in [("book/intro", "browser-http"), ("book/deployment", "browser-file")]],
+)
+def test_screenshot_of_the_page_is_saved(page, site_of, doc):
+    site = site_of("http" if doc == "book/intro" else "file")
+    visit(page, f"{site}/{doc}.html")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{Path(doc).name}.png"
 

@@ -7,6 +7,7 @@ building it themselves.
 
 from __future__ import annotations
 
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +17,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-HTML = ROOT / "_build" / "html"
+# Another build can be tested in place of _build/html (a book built with --path-output).
+HTML = Path(os.environ.get("MLCICD_BOOK_HTML", ROOT / "_build" / "html"))
 JUPYTEXT_HEADER = re.compile(r"\A---\njupytext:\n.*?\nkernelspec:\n.*?\n---\n", re.S)
 
 
