@@ -43,6 +43,7 @@ from typing import Any
 from mlcicd.errors import ArtifactError, InputError
 from mlcicd.io import atomic_write_bytes, json_safe
 from mlcicd.journal import LOCK_TIMEOUT, exclusive_lock
+from mlcicd.params import is_integer
 
 __all__ = [
     "KEEP_DEPLOYMENTS",
@@ -103,8 +104,7 @@ def bookkeeping_problem(metadata: Mapping[str, Any]) -> str | None:
     "invalid model_file '../../etc/passwd'"
     """
     number = metadata.get("deployment")
-    if number is not None and (isinstance(number, bool) or not isinstance(number, int)
-                               or not 1 <= number < 10**9):
+    if number is not None and not (is_integer(number) and 1 <= number < 10**9):
         return f"invalid deployment number {str(number)[:40]!r}"
     line = metadata.get("lineage")
     previous = line.get("previous") if isinstance(line, dict) else None

@@ -20,7 +20,6 @@ The file is the one statement of the release policy: the quality gate
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -30,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from mlcicd.errors import CheckFailed, InputError
-from mlcicd.io import read_json, read_yaml, short_repr
+from mlcicd.io import read_json, read_yaml
 from mlcicd.markdown import table
 from mlcicd.params import Real, check
 
@@ -348,13 +347,6 @@ def _metric_values(metrics: Mapping[str, Any], names: list[str]) -> dict[str, fl
         )
     values = {}
     for name in names:
-        value = metrics[name]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value
-        ):
-            raise InputError(f"{label}: {name!r} must be a finite number, got {short_repr(value)}")
         # Every gated metric is a share of rows: 7.5 is a broken metrics file, not a great model.
-        if not 0.0 <= value <= 1.0:
-            raise InputError(f"{label}: {name!r} must be in [0, 1], got {short_repr(value)}")
-        values[name] = float(value)
+        values[name] = check(label, repr(name), metrics[name], Real(0, 1))
     return values

@@ -39,19 +39,34 @@ from typing import Any, TypeVar
 from mlcicd.errors import InputError
 from mlcicd.io import short_repr
 
-__all__ = ["SEED", "Boolean", "Choice", "Integer", "Real", "check", "validate_params"]
+__all__ = ["SEED", "Boolean", "Choice", "Integer", "Real", "check", "is_integer", "is_number",
+           "validate_params"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 _BRACKETS = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}
 
 
-def _is_integer(value: Any) -> bool:
+def is_integer(value: Any) -> bool:
+    """A Python or numpy integer, never a bool: for a field that is checked, not converted.
+
+    A data-file field (a YAML setting, a JSON metadata key) that is judged where it is
+    read uses this and :func:`is_number`, so "whole number" means one thing everywhere.
+
+    >>> is_integer(3), is_integer(True), is_integer(3.0)
+    (True, False, False)
+    """
     return isinstance(value, numbers.Integral) and not isinstance(value, bool | _np_bool())
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool | _np_bool())
+def is_number(value: Any) -> bool:
+    """A finite real number (int or float, numpy's too), never a bool, NaN or infinity.
+
+    >>> is_number(0.5), is_number(False), is_number(float("nan")), is_number("1")
+    (True, False, False, False)
+    """
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool | _np_bool())
+            and math.isfinite(value))
 
 
 @functools.cache
@@ -69,7 +84,7 @@ class Integer:
     high: int | None = None
 
     def accepts(self, value: Any) -> bool:
-        return _is_integer(value) and (self.low is None or value >= self.low) and (
+        return is_integer(value) and (self.low is None or value >= self.low) and (
             self.high is None or value <= self.high)
 
     def convert(self, value: Any) -> int:
@@ -100,7 +115,7 @@ class Real:
     closed: str = "both"
 
     def accepts(self, value: Any) -> bool:
-        if not _is_real(value) or not math.isfinite(value):
+        if not is_number(value):
             return False
         if self.low is not None and (value < self.low or (
                 value == self.low and self.closed in ("right", "neither"))):

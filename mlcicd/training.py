@@ -34,6 +34,7 @@ from mlcicd.io import (
     short_repr,
 )
 from mlcicd.metrics import classification_metrics, prediction_balance
+from mlcicd.params import SEED, Integer, Real, check
 from mlcicd.preprocessing import preprocessing_steps
 
 __all__ = [
@@ -135,17 +136,9 @@ class TrainConfig:
                     f"{self.model!r}; valid: {', '.join(sorted(valid))}"
                 )
             _check_param_limit(name, self.params[name])
-        if not _is_int(self.cv_folds) or not 2 <= self.cv_folds <= MAX_CV_FOLDS:
-            raise InputError(f"config: cv_folds must be an integer >= 2 and <= {MAX_CV_FOLDS}, "
-                             f"got {short_repr(self.cv_folds)}")
-        if not _is_number(self.test_size) or not 0 < self.test_size < 1:
-            raise InputError(
-                f"config: test_size must be a number in (0, 1), got {short_repr(self.test_size)}"
-            )
-        if not _is_int(self.seed) or not 0 <= self.seed < SEED_LIMIT:
-            raise InputError(
-                f"config: seed must be an integer in [0, 2**32), got {short_repr(self.seed)}"
-            )
+        check("config", "cv_folds", self.cv_folds, Integer(2, MAX_CV_FOLDS))
+        check("config", "test_size", self.test_size, Real(0, 1, closed="neither"))
+        check("config", "seed", self.seed, SEED)
         if not isinstance(self.target, str) or not self.target:
             raise InputError(
                 f"config: target must be a column name, got {short_repr(self.target)}"
@@ -399,9 +392,7 @@ def _check_param_limit(name: str, value: Any) -> None:
     limit = PARAM_LIMITS.get(name)
     if limit is None or value is None:  # max_depth=None means "no limit": sklearn's default
         return
-    if not _is_int(value) or not 1 <= value <= limit:
-        raise InputError(f"config: {name} must be a whole number from 1 to {limit:,}, "
-                         f"got {short_repr(value)}")
+    check("config", name, value, Integer(1, limit))
 
 
 def _require_classes(y: pd.Series, *, needed: int, what: str) -> None:
@@ -413,11 +404,3 @@ def _require_classes(y: pd.Series, *, needed: int, what: str) -> None:
             f"{what}: class {counts.idxmin()!r} has {counts.min()} rows, "
             f"fewer than the {needed} cross-validation folds"
         )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)

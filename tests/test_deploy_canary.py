@@ -351,7 +351,7 @@ def test_analyze_can_run_beside_traffic_from_another_thread(stream, models):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"max_accuracy_drop": 0.0}, r"max_accuracy_drop must be in \(0, 1\)"),
+        ({"max_accuracy_drop": 0.0}, r"max_accuracy_drop must be a number in \(0, 1\)"),
         ({"max_accuracy_drop": 1.5}, "max_accuracy_drop"),
         ({"alpha": 0.5}, r"alpha must be a number in \(0, 0.5\)"),
         ({"beta": 0.0}, r"beta must be a number in \(0, 0.5\)"),

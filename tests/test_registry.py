@@ -73,7 +73,7 @@ def test_rollback_to_a_chosen_deployment(production, tmp_path):
     assert load_model(production).model.strategy == "uniform"
     with pytest.raises(ArtifactError, match="no record of deployment 9"):
         rollback(production, to=9)
-    with pytest.raises(InputError, match="deployment number"):
+    with pytest.raises(InputError, match="rollback: to must be a positive integer, got 0"):
         rollback(production, to=0)
 
 

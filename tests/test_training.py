@@ -68,9 +68,9 @@ def test_random_state_comes_from_seed_only():
 @pytest.mark.parametrize(
     "settings, message",
     [
-        ({"cv_folds": 1}, "cv_folds must be an integer >= 2"),
-        ({"cv_folds": 2.5}, "cv_folds must be an integer >= 2"),
-        ({"cv_folds": True}, "cv_folds must be an integer >= 2"),
+        ({"cv_folds": 1}, r"cv_folds must be an integer in \[2, 100\]"),
+        ({"cv_folds": 2.5}, r"cv_folds must be an integer in \[2, 100\]"),
+        ({"cv_folds": True}, r"cv_folds must be an integer in \[2, 100\]"),
         ({"test_size": 1.0}, r"test_size must be a number in \(0, 1\)"),
         ({"test_size": 0}, r"test_size must be a number in \(0, 1\)"),
         ({"test_size": "0.2"}, r"test_size must be a number in \(0, 1\)"),

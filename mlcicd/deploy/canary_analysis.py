@@ -29,7 +29,7 @@ from functools import cached_property
 import numpy as np
 
 from mlcicd.errors import InputError
-from mlcicd.params import Boolean, Integer, check
+from mlcicd.params import Boolean, Integer, Real, check
 from mlcicd.sequential import (
     NonInferiorityRule,
     SequentialInterval,
@@ -151,21 +151,17 @@ class CanaryPlan:
             value = getattr(self, name)
             low = 1 if name == "min_requests" else 0
             check("CanaryPlan", name, value, Integer(low=low))
-        if not _is_number(self.max_error_rate) or not 0.0 <= self.max_error_rate < 1.0:
-            raise InputError(f"max_error_rate must be in [0, 1), got {self.max_error_rate!r}")
-        if self.max_latency_ms is not None and not (_is_number(self.max_latency_ms)
-                                                    and self.max_latency_ms > 0):
-            raise InputError(f"max_latency_ms must be positive, got {self.max_latency_ms!r}")
+        check("CanaryPlan", "max_error_rate", self.max_error_rate, Real(0, 1, closed="left"))
+        if self.max_latency_ms is not None:
+            check("CanaryPlan", "max_latency_ms", self.max_latency_ms, Real(0, closed="neither"))
         check("CanaryPlan", "paired", self.paired, Boolean())
         self.rule  # noqa: B018 - validates margin, alpha and beta with the rule's messages
 
     @cached_property
     def rule(self) -> NonInferiorityRule:
         """The accuracy rule: margin ``max_accuracy_drop``, error rates ``alpha``, ``beta``."""
-        if not _is_number(self.max_accuracy_drop):
-            raise InputError(f"max_accuracy_drop must be in (0, 1), got {self.max_accuracy_drop!r}")
-        if not 0.0 < self.max_accuracy_drop < 1.0:
-            raise InputError(f"max_accuracy_drop must be in (0, 1), got {self.max_accuracy_drop}")
+        check("CanaryPlan", "max_accuracy_drop", self.max_accuracy_drop,
+              Real(0, 1, closed="neither"))
         return NonInferiorityRule(self.max_accuracy_drop, self.alpha, self.beta)
 
     @cached_property
@@ -177,11 +173,6 @@ class CanaryPlan:
         """
         level = min(self.alpha, self.beta)
         return rho_for(information_for(2 * self.max_accuracy_drop, level), level)
-
-
-def _is_number(value: object) -> bool:
-    return (isinstance(value, int | float | np.floating | np.integer)
-            and not isinstance(value, bool) and math.isfinite(float(value)))
 
 
 @dataclass(frozen=True)

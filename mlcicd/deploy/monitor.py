@@ -56,6 +56,7 @@ from mlcicd.errors import InputError
 from mlcicd.gate import GateResult, GateThresholds, apply_gate
 from mlcicd.io import json_safe, require_columns
 from mlcicd.journal import append_record, read_records
+from mlcicd.params import Real, check
 from mlcicd.training import TrainConfig, evaluate, model_features, split_xy, train
 from mlcicd.validation.input_schema import infer_input_schema
 
@@ -173,10 +174,8 @@ class Monitor:
         rule: PromotionRule | None = None,
         history: str | os.PathLike[str] | None = None,
     ) -> None:
-        if not isinstance(min_accuracy, int | float) or not 0.0 <= min_accuracy <= 1.0:
-            raise InputError(f"min_accuracy must be in [0, 1], got {min_accuracy!r}")
-        if not isinstance(holdout_share, int | float) or not 0.0 < holdout_share < 1.0:
-            raise InputError(f"holdout_share must be in (0, 1), got {holdout_share!r}")
+        check("Monitor", "min_accuracy", min_accuracy, Real(0, 1))
+        check("Monitor", "holdout_share", holdout_share, Real(0, 1, closed="neither"))
         window_alpha(alpha, 1)
         for name, frame in (("reference", reference), ("train_data", train_data)):
             if not isinstance(frame, pd.DataFrame) or frame.empty:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlcicd.errors import InputError
+from mlcicd.params import is_number
 
 __all__ = ["FeatureLimits", "MAX_ABS_FEATURE", "ModelVersion", "RoutingTable"]
 
@@ -155,9 +156,7 @@ class FeatureLimits:
 
 
 def _bound(value: Any, default: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        return default
-    return float(value)
+    return float(value) if is_number(value) else default
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 
 __all__ = ["KERNEL_NAME", "free_port", "lab_command"]
 
@@ -59,8 +60,7 @@ def lab_command(
     root = Path(folder)
     if not root.is_dir():
         raise InputError(f"{root}: no such folder (run `mlcicd labs make-student` first)")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise InputError(f"port must be a whole number from 0 to 65535, got {port!r}")
+    port = check("lab_command", "port", port, Integer(0, 65535))
     command = [
         sys.executable, "-m", "jupyterlab",
         "--ServerApp.ip=127.0.0.1",

@@ -27,7 +27,6 @@ evaluated.
 from __future__ import annotations
 
 import ast
-import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ import numpy as np
 import yaml
 
 from mlcicd.errors import InputError
+from mlcicd.params import Boolean, Integer, Real
 
 __all__ = [
     "LabParameterError",
@@ -116,7 +116,7 @@ class ParamRange:
         if self.kind == "choice":
             return any(value == c and type(value) is type(c) for c in self.choices)
         if self.kind == "bool":
-            return isinstance(value, bool)
+            return Boolean().accepts(value)
         if self.kind == "list":
             assert self.items is not None
             if not isinstance(value, list | tuple):
@@ -127,15 +127,9 @@ class ParamRange:
                 return False
             return not self.increasing or all(a < b for a, b in zip(value, value[1:],
                                                                     strict=False))
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer
-                                                     | np.floating):
-            return False
-        if self.kind == "int" and not isinstance(value, int | np.integer):
-            return False
-        if not math.isfinite(float(value)):
-            return False
-        return (self.low is None or value >= self.low) and (self.high is None
-                                                            or value <= self.high)
+        # The same rule as a library argument: never a bool, NaN or infinity.
+        number = Integer(self.low, self.high) if self.kind == "int" else Real(self.low, self.high)
+        return number.accepts(value)
 
     def sample(self, rng: np.random.Generator) -> Any:
         """A random legal value; the bounds themselves come up often (one draw in four)."""

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.errors import InputError
+from mlcicd.params import Real, check
 from mlcicd.validation.checks import duplicated_rows, mean_and_std
 from mlcicd.validation.report import plain
 from mlcicd.validation.schema import ColumnSchema, Schema
@@ -98,8 +99,7 @@ def infer_schema(
         raise InputError("infer_schema: the reference data has no rows (or no columns)")
     for name, value in (("margin", margin), ("mean_tolerance", mean_tolerance),
                         ("std_factor", std_factor)):
-        if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise InputError(f"infer_schema: {name!r} must be a number >= 0, got {value!r}")
+        check("infer_schema", name, value, Real(low=0))
     names = [str(c) for c in df.columns]
     if len(set(names)) != len(names):
         raise InputError("infer_schema: the reference data has repeated column names")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import difflib
-import math
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ import yaml
 
 from mlcicd.errors import InputError
 from mlcicd.io import atomic_write_text, load_yaml_text, read_utf8
+from mlcicd.params import Boolean, Integer, Real, check
 
 __all__ = ["DTYPES", "ColumnSchema", "Schema"]
 
@@ -39,10 +39,6 @@ NUMERIC_DTYPES = ("numeric", "integer", "float")
 def _suggest(key: str, options: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(key, options, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -109,19 +105,12 @@ class ColumnSchema:
                 f"choose from {', '.join(DTYPES)}"
             )
         for key in ("nullable", "unique", "required"):
-            if not isinstance(getattr(self, key), bool):
-                raise InputError(
-                    f"{where}: {key!r} must be true or false, got {getattr(self, key)!r}"
-                )
-        for key in ("max_missing_rate", "min", "max", "mean_min", "mean_max", "std_max"):
-            value = getattr(self, key)
-            if value is not None and (not _is_number(value) or math.isnan(value)):
-                raise InputError(f"{where}: {key!r} must be a number, got {value!r}")
-        rate = self.max_missing_rate
-        if rate is not None and not 0 <= rate <= 1:
-            raise InputError(f"{where}: 'max_missing_rate' must be in [0, 1], got {rate!r}")
-        if self.std_max is not None and self.std_max < 0:
-            raise InputError(f"{where}: 'std_max' must be >= 0, got {self.std_max!r}")
+            object.__setattr__(self, key, check(where, repr(key), getattr(self, key), Boolean()))
+        for key, constraint in (("max_missing_rate", Real(0, 1)), ("min", Real()),
+                                ("max", Real()), ("mean_min", Real()), ("mean_max", Real()),
+                                ("std_max", Real(low=0))):
+            if getattr(self, key) is not None:
+                check(where, repr(key), getattr(self, key), constraint)
         for low, high in (("min", "max"), ("mean_min", "mean_max")):
             lo, hi = getattr(self, low), getattr(self, high)
             if lo is not None and hi is not None and lo > hi:
@@ -231,20 +220,14 @@ class Schema:
         if repeated:
             raise InputError(f"schema: column(s) listed twice: {', '.join(map(repr, repeated))}")
         for key in ("min_rows", "max_rows", "max_duplicate_rows"):
-            value = getattr(self, key)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 0):
-                raise InputError(f"schema: {key!r} must be a whole number >= 0, got {value!r}")
+            if getattr(self, key) is not None:
+                check("schema", repr(key), getattr(self, key), Integer(low=0))
         if (self.min_rows is not None and self.max_rows is not None
                 and self.min_rows > self.max_rows):
             raise InputError(
                 f"schema: 'min_rows' ({self.min_rows}) is larger than 'max_rows' ({self.max_rows})"
             )
-        if not isinstance(self.allow_extra_columns, bool):
-            raise InputError(
-                f"schema: 'allow_extra_columns' must be true or false, "
-                f"got {self.allow_extra_columns!r}"
-            )
+        check("schema", "'allow_extra_columns'", self.allow_extra_columns, Boolean())
         if self.target is not None and self.target not in names:
             raise InputError(f"schema: target {self.target!r} is not one of the columns")
 
