@@ -24,7 +24,7 @@ from scipy.stats import binomtest
 
 from mlcicd.deploy.canary_analysis import CanaryEvidence, CanaryPlan, judge
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 
 __all__ = ["OUTCOMES", "OperatingPoint", "oc_curve", "plot_oc_curve", "simulate_canary"]
 
@@ -127,15 +127,14 @@ def _check_case(plan: CanaryPlan, p_stable: float, difference: float, n_releases
                 label_share: float, live_rows: int | None) -> None:
     if not isinstance(plan, CanaryPlan):
         raise InputError(f"plan must be a CanaryPlan, got {type(plan).__name__}")
-    if not 0.0 < p_stable < 1.0:
-        raise InputError(f"p_stable must be in (0, 1), got {p_stable!r}")
+    check("simulate_canary", "p_stable", p_stable, Real(0, 1, closed="neither"))
+    check("simulate_canary", "difference", difference, Real(-1, 1))
     if not 0.0 <= p_stable + difference <= 1.0:
         raise InputError(f"p_stable + difference must be in [0, 1], got {p_stable + difference}")
     check("simulate_canary", "n_releases", n_releases, Integer(low=1))
-    if not 0.0 < label_share <= 1.0:
-        raise InputError(f"label_share must be in (0, 1], got {label_share!r}")
-    if live_rows is not None and (not isinstance(live_rows, int) or live_rows < 1):
-        raise InputError(f"live_rows must be a positive integer or None, got {live_rows!r}")
+    check("simulate_canary", "label_share", label_share, Real(0, 1, closed="right"))
+    if live_rows is not None:
+        check("simulate_canary", "live_rows", live_rows, Integer(low=1))
 
 
 def simulate_canary(plan: CanaryPlan, p_stable: float, difference: float, n_releases: int,
