@@ -42,8 +42,10 @@ def test_smoke_run_passes_its_checks_and_records_metrics(lab, params_name, tmp_p
     assert (tmp_path / lab / f"{params_name}.ipynb").is_file()
 
 
-#: The random legal sets `make test` runs (`make labs` runs 30): the seed picks the labs.
-RANDOM_SEED, RANDOM_SETS = 11, 3
+#: The random legal set `make test` runs (`make labs` runs 30 with --seed 0). Seed 2 draws
+#: a set of lab 3 (max_regression and n_resamples changed), one of the cheaper runs; which
+#: lab and values a seed draws is fixed by labs/params.yaml, so the run is reproducible.
+RANDOM_SEED, RANDOM_SETS = 2, 1
 
 
 @pytest.mark.slow
@@ -54,4 +56,5 @@ def test_random_legal_parameter_sets_run_without_error_or_failed_check(tmp_path,
     assert code == 0, captured.out + captured.err
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert len(summary) == RANDOM_SETS and all(r["status"] == "ok" for r in summary)
-    assert len({r["lab"] for r in summary}) == RANDOM_SETS, "three different labs"
+    assert all(r["params_name"].startswith(f"random-{RANDOM_SEED}-") for r in summary)
+    assert all(r["metrics"] for r in summary), "a random run recorded no metric"

@@ -1,12 +1,12 @@
 """Execute the lab notebooks with papermill, in parallel, and summarise the runs.
 
-Each run executes one (lab, parameter set) pair in a worker process. The worker points
-:data:`~mlcicd.labs.recorder.METRICS_ENV` at the run's metrics file, so the values the
-notebook passes to :func:`~mlcicd.labs.record` land next to the executed notebook. A
-self-check that says ``NOT YET`` in the executed notebook fails the run (the checks
-themselves never raise: they behave the same here, in Jupyter and in pytest). A failing
-run is reported with its lab, parameters, cell and exception; the others
-still run to the end.
+Each run executes one (lab, parameter set) pair, in a worker process when ``jobs`` > 1,
+and points :data:`~mlcicd.labs.recorder.METRICS_ENV` at the run's metrics file, so the
+values the notebook passes to :func:`~mlcicd.labs.record` land next to the executed
+notebook. A self-check that says ``NOT YET`` in the executed notebook fails the run (the
+checks themselves never raise: they behave the same here, in Jupyter and in pytest). A
+failing run is reported with its lab, parameters, cell and exception; the others still
+run to the end.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def run_one(spec: RunSpec, out_dir: str | Path) -> RunResult:
     output = folder / f"{spec.params_name}.ipynb"
     metrics_path = folder / f"{spec.params_name}.metrics.json"
     metrics_path.unlink(missing_ok=True)
+    previous = os.environ.get(METRICS_ENV)  # restored after: the run may be in our process
     os.environ[METRICS_ENV] = str(metrics_path.resolve())
     error = None
     start = time.perf_counter()
@@ -91,7 +92,10 @@ def run_one(spec: RunSpec, out_dir: str | Path) -> RunResult:
     except Exception as exc:  # a dead kernel or a timeout must not stop the other runs
         error = f"{type(exc).__name__}: {_first_line(str(exc))}"
     finally:
-        os.environ.pop(METRICS_ENV, None)
+        if previous is None:
+            os.environ.pop(METRICS_ENV, None)
+        else:
+            os.environ[METRICS_ENV] = previous
     seconds = time.perf_counter() - start
     if error is None and output.is_file():
         not_yet = failed_checks(json.loads(output.read_text("utf-8")))
@@ -126,15 +130,25 @@ def run_all(
     out.mkdir(parents=True, exist_ok=True)
     results: list[RunResult | None] = [None] * len(specs)
     bar = tqdm(total=len(specs), desc="labs", unit="run", file=sys.stderr, disable=not progress)
-    # "spawn": forking a process that already runs threads (tqdm's monitor) is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool, bar:
-        futures = {pool.submit(run_one, spec, out): index for index, spec in enumerate(specs)}
-        for future in as_completed(futures):
-            result = future.result()
-            results[futures[future]] = result
-            bar.set_postfix_str(f"{result.lab}/{result.params_name} {result.status}")
-            bar.update()
+
+    def report(index: int, result: RunResult) -> None:
+        results[index] = result
+        bar.set_postfix_str(f"{result.lab}/{result.params_name} {result.status}")
+        bar.update()
+
+    if jobs <= 1 or len(specs) == 1:
+        # One at a time: run here. A worker process would only add its own start-up (a
+        # second Python importing papermill) to each run; the kernel is a process anyway.
+        with bar:
+            for index, spec in enumerate(specs):
+                report(index, run_one(spec, out))
+    else:
+        # "spawn": forking a process that already runs threads (tqdm's monitor) is unsafe.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool, bar:
+            futures = {pool.submit(run_one, spec, out): i for i, spec in enumerate(specs)}
+            for future in as_completed(futures):
+                report(futures[future], future.result())
     done = [r for r in results if r is not None]
     write_json(out / "summary.json", [asdict(r) for r in done])
     return done
