@@ -45,6 +45,7 @@ from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import ModelVersion, Router
 from mlcicd.errors import InputError
 from mlcicd.markdown import table
+from mlcicd.params import Real, check
 from mlcicd.sequential import SequentialInterval
 
 __all__ = [
@@ -174,8 +175,7 @@ def analyze_ab(groups: Sequence[str], converted: Sequence[bool], *,
     unknown = set(g.tolist()) - {"A", "B"}
     if unknown:
         raise InputError(f"groups must be 'A' or 'B', found {sorted(map(str, unknown))[:5]}")
-    if not 0 < alpha < 1:
-        raise InputError(f"alpha must be in (0, 1), got {alpha}")
+    check("analyze_ab", "alpha", alpha, Real(0, 1, closed="neither"))
     _check_analysis(analysis, alpha)
     n_a, n_b = int((g == "A").sum()), int((g == "B").sum())
     if n_a == 0 or n_b == 0:
@@ -265,8 +265,7 @@ class ABTest(Release):
         if treatment_slot == self.control_slot:
             raise InputError(f"treatment slot {treatment_slot!r} is live; pick an idle one")
         self.share_b = check_split(split)
-        if not 0 < alpha < 1:
-            raise InputError(f"alpha must be in (0, 1), got {alpha}")
+        check("ABTest", "alpha", alpha, Real(0, 1, closed="neither"))
         _check_analysis(analysis, alpha)
         self.analysis = analysis
         self.candidate = candidate

@@ -16,6 +16,7 @@ import pandas as pd
 
 from mlcicd.deploy.router import ModelVersion, Router
 from mlcicd.errors import InputError
+from mlcicd.params import Integer, check
 
 __all__ = ["Release", "as_model_version", "live_slot_of"]
 
@@ -96,8 +97,7 @@ class Release:
             raise InputError(f"got {len(y)} labels for {n} rows")
         if keys is not None and len(keys) != n:
             raise InputError(f"got {len(keys)} keys for {n} rows")
-        if int(batch_size) < 1:
-            raise InputError(f"batch_size must be >= 1, got {batch_size}")
+        check(type(self).__name__, "batch_size", batch_size, Integer(low=1))
         if self.status_ == "ready":
             self.start()
         return [f"row-{i}" for i in range(n)] if keys is None else list(keys)

@@ -25,6 +25,7 @@ from mlcicd.deploy.router import Router
 from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
 from mlcicd.markdown import table
+from mlcicd.params import Integer, Real, check
 
 __all__ = ["BlueGreenRelease", "CheckResult", "HealthCheck", "HealthReport"]
 
@@ -120,12 +121,10 @@ class HealthCheck:
         if self.min_accuracy is not None:
             if self.y_smoke is None:
                 raise InputError("min_accuracy needs y_smoke (labels of the smoke set)")
-            if not 0.0 <= self.min_accuracy <= 1.0:
-                raise InputError(f"min_accuracy must be in [0, 1], got {self.min_accuracy}")
-        if self.max_latency_ms is not None and not self.max_latency_ms > 0:
-            raise InputError(f"max_latency_ms must be positive, got {self.max_latency_ms}")
-        if int(self.latency_probes) < 1:
-            raise InputError(f"latency_probes must be >= 1, got {self.latency_probes}")
+            check("HealthCheck", "min_accuracy", self.min_accuracy, Real(0, 1))
+        if self.max_latency_ms is not None:
+            check("HealthCheck", "max_latency_ms", self.max_latency_ms, Real(0, closed="neither"))
+        check("HealthCheck", "latency_probes", self.latency_probes, Integer(low=1))
 
     def run(self, model: ModelVersion) -> HealthReport:
         """Check ``model``; never raises for a misbehaving model, reports it instead."""

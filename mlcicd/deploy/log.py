@@ -21,6 +21,7 @@ import pandas as pd
 
 from mlcicd.errors import InputError
 from mlcicd.io import python_scalar
+from mlcicd.params import Integer, check
 
 __all__ = ["COLUMNS", "EventLog", "RunningSummary", "SUMMARY_COLUMNS"]
 
@@ -62,9 +63,8 @@ class RunningSummary:
     """
 
     def __init__(self, latency_window: int = 1000, max_versions: int = 64) -> None:
-        if int(latency_window) < 1 or int(max_versions) < 1:
-            raise InputError("latency_window and max_versions must be >= 1, got "
-                             f"{latency_window} and {max_versions}")
+        check("RunningSummary", "latency_window", latency_window, Integer(low=1))
+        check("RunningSummary", "max_versions", max_versions, Integer(low=1))
         self.latency_window = int(latency_window)
         self.max_versions = int(max_versions)
         self._versions: dict[str, _VersionCounts] = {}
@@ -150,8 +150,8 @@ class EventLog:
     """
 
     def __init__(self, max_events: int | None = None) -> None:
-        if max_events is not None and int(max_events) < 1:
-            raise InputError(f"max_events must be >= 1 or None, got {max_events}")
+        if max_events is not None:
+            check("EventLog", "max_events", max_events, Integer(low=1))
         self.max_events = None if max_events is None else int(max_events)
         self._cols: dict[str, list[Any]] = {name: [] for name in (*_FILLED, "label")}
         self._answered: list[bool] = []

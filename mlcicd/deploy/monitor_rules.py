@@ -36,9 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlcicd.errors import InputError
 from mlcicd.oc import OperatingPoint
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 from mlcicd.sequential import NonInferiorityRule, SequentialInterval, paired_difference_cs
 
 __all__ = [
@@ -58,8 +57,7 @@ def window_alpha(alpha: float, window: int) -> float:
     >>> round(sum(window_alpha(0.05, k) for k in range(1, 10_001)), 4)
     0.05
     """
-    if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
-        raise InputError(f"alpha must be in (0, 1), got {alpha!r}")
+    check("window_alpha", "alpha", alpha, Real(0, 1, closed="neither"))
     check("window_alpha", "window", window, Integer(low=1))
     return float(alpha) / (int(window) * (int(window) + 1))
 
@@ -171,10 +169,8 @@ def simulate_monitor(
     (True, 300)
     """
     rule = rule if rule is not None else PromotionRule()
-    if not (isinstance(difference, int | float) and -1.0 < difference < 1.0):
-        raise InputError(f"difference must be in (-1, 1), got {difference!r}")
-    if not (isinstance(discordance, int | float) and 0.0 < discordance <= 1.0):
-        raise InputError(f"discordance must be in (0, 1], got {discordance!r}")
+    check("simulate_monitor", "difference", difference, Real(-1, 1, closed="neither"))
+    check("simulate_monitor", "discordance", discordance, Real(0, 1, closed="right"))
     share = max(float(discordance), abs(float(difference)))
     cand_only, prod_only = (share + difference) / 2, (share - difference) / 2
     rng = np.random.default_rng(seed)

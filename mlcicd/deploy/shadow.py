@@ -32,6 +32,7 @@ from mlcicd.deploy.shadow_rule import ShadowRule
 from mlcicd.deploy.versions import ModelVersion, model_input
 from mlcicd.errors import InputError
 from mlcicd.markdown import table
+from mlcicd.params import Integer, Real, check
 from mlcicd.sequential import SequentialInterval
 from mlcicd.stats import McNemarResult
 
@@ -168,10 +169,8 @@ class ShadowRelease(Release):
             raise InputError(f"shadow slot {shadow_slot!r} is the live slot; pick an idle one")
         for name, value in (("max_workers", max_workers), ("max_pending", max_pending),
                             ("min_samples", min_samples)):
-            if int(value) < 1:
-                raise InputError(f"{name} must be >= 1, got {value}")
-        if not timeout_s > 0:
-            raise InputError(f"timeout_s must be positive, got {timeout_s}")
+            check("ShadowRelease", name, value, Integer(low=1))
+        check("ShadowRelease", "timeout_s", timeout_s, Real(0, closed="neither"))
         self.rule = ShadowRule(analysis=analysis, min_samples=int(min_samples),
                                margin=margin, alpha=alpha, beta=beta)
         self.candidate = candidate

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import binom
 
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 from mlcicd.sequential import NonInferiorityRule, SequentialInterval, paired_difference_cs
 from mlcicd.stats import McNemarResult
 
@@ -254,8 +254,8 @@ def _stream(rng: np.random.Generator, joint: np.ndarray, max_requests: int,
 
 def _check_simulation(p_production: float, difference: float, n_releases: int,
                       check_every: int, max_requests: int, live_rows: int | None) -> None:
-    if not 0.0 < p_production < 1.0:
-        raise InputError(f"p_production must be in (0, 1), got {p_production!r}")
+    check("simulate_shadow", "p_production", p_production, Real(0, 1, closed="neither"))
+    check("simulate_shadow", "difference", difference, Real(-1, 1))
     if not 0.0 <= p_production + difference <= 1.0:
         raise InputError(
             f"p_production + difference must be in [0, 1], got {p_production + difference}")
