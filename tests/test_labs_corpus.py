@@ -35,25 +35,35 @@ SOLUTION_NAMES = {
     "covariate_shift": ("covariate_shift",),
     "psi": ("psi",),
     "bonferroni": ("drifted_features",),
+    "quiet_size": ("smallest_quiet_n",),
+    "first_alarm_batch": ("first_alarm_batch",),
     "schema": ("make_schema",),
     "repair": ("repair",),
     "performance_tests": ("test_accuracy_is_at_least_the_minimum",
                           "test_predictions_are_not_degenerate"),
     "integration_tests": ("test_pipeline_trains_on_data_with_gaps",
                           "test_training_is_reproducible"),
+    "directional": ("directional_failures",),
+    "size_slices": ("size_slices",),
+    "point_estimate_fail_rate": ("point_estimate_fail_rate",),
     "regressed_metrics": ("regressed_metrics",),
     "interval_reading": ("read_interval",),
     "gate_yaml": ("gate_yaml",),
     "assign_group": ("assign_group",),
     "users_needed": ("users_needed",),
     "canary_decision": ("canary_decision",),
+    "pick_margin": ("pick_margin",),
+    "served_mismatches": ("served_mismatches",),
     "first_drifted_window": ("first_drifted_window",),
     "monitor_decision": ("monitor_decision",),
 }
-LAB_OF = {"covariate_shift": "01", "psi": "01", "bonferroni": "01", "schema": "02",
+LAB_OF = {"covariate_shift": "01", "psi": "01", "bonferroni": "01", "quiet_size": "01",
+          "first_alarm_batch": "01", "schema": "02",
           "repair": "02", "performance_tests": "02", "integration_tests": "02",
+          "directional": "02", "size_slices": "02", "point_estimate_fail_rate": "02",
           "regressed_metrics": "03", "interval_reading": "03", "gate_yaml": "03",
           "assign_group": "04", "users_needed": "04", "canary_decision": "04",
+          "pick_margin": "04", "served_mismatches": "04",
           "first_drifted_window": "05", "monitor_decision": "05"}
 
 
@@ -71,6 +81,9 @@ def run_check(exercise: str, answer, fixtures):
         return checks.check_integration_tests(
             answer, make_pipeline=fixtures["make_pipeline"],
             train_with_gaps=fixtures["train_with_gaps"], test_df=fixtures["test_df"])
+    if exercise == "directional":
+        return checks.check_directional(answer, model=fixtures["model"],
+                                        test_df=fixtures["test_df"])
     return getattr(checks, f"check_{exercise}")(answer)
 
 

@@ -12,15 +12,22 @@
 # 2. repair a data set until it passes validation, without throwing most of it away;
 # 3. write model performance tests that would catch a broken model;
 # 4. write integration tests for a whole training pipeline, and run all your tests with
-#    pytest from the notebook.
+#    pytest from the notebook;
+# 5. test a model's behaviour with a directional expectation, and catch a model that
+#    breaks it;
+# 6. gate a release on per-slice accuracy, and explain why a small slice needs a
+#    confidence bound rather than its observed accuracy.
 #
 # Each exercise is a function with a `# TODO`. Run the check cell below it: it prints
 # `PASS` or `NOT YET` with a hint that says what is wrong.
 
 # %%
+import numpy as np
 import pandas as pd
 from IPython.display import display
+from scipy import stats
 
+from mlcicd.behaviour import directional_test, slice_gate
 from mlcicd.datasets import (
     CITIES,
     TARGET,
@@ -28,6 +35,7 @@ from mlcicd.datasets import (
     people_schema,
 )
 from mlcicd.labs import checks, record
+from mlcicd.labs.checks_behaviour import BENIGN, TOLERANCE, MirroredFeatureModel
 from mlcicd.labs.ranges import check_lab_parameters
 from mlcicd.labs.testrun import lab_fixtures, module_source_for, run_tests
 from mlcicd.metrics import prediction_balance
@@ -282,6 +290,197 @@ elif run.passed:
     print("every test passed: this model and pipeline may go on to the next stage.")
 
 # %% [markdown]
+# ## Step 6: behaviour, not just accuracy
+#
+# Accuracy says how often the model is right, not whether it is right *for the right
+# reasons*. A directional expectation is a rule from the domain that a model must not
+# break: a tumour that is larger, all else equal, must not look *more* benign. The
+# library's `directional_test` changes one feature on every test row, asks the model for
+# the probability of benign (class 1) before and after, and fails the rows where it
+# rises. Below it runs on this lab's forest and on a model built to break the rule: the
+# same kind of forest, except that it reads `worst_area` mirrored around its median, so a
+# larger area looks like a smaller one. Compare what the accuracy says with what the
+# directional test says.
+
+# %%
+def ten_percent_more(feature: str):
+    """A perturbation: the same rows with ``feature`` 10 % larger."""
+    return lambda rows: rows.assign(**{feature: rows[feature] * 1.10})
+
+
+backwards = MirroredFeatureModel(model, "worst_area", float(X_test["worst_area"].median()))
+for name, candidate in (("the lab's forest", model), ("the mirrored forest", backwards)):
+    direction = directional_test(candidate, X_test, ten_percent_more("worst_area"),
+                                 name=f"{name}, worst_area +10 %", expect="decrease",
+                                 positive_class=BENIGN)
+    accuracy = float(np.mean(candidate.predict(X_test) == test_df[TARGET].to_numpy()))
+    print(f"{direction.summary()}; accuracy {accuracy:.3f}")
+
+# %% [markdown]
+# ## Exercise 5: a directional check of your own
+#
+# Write `directional_failures(model, X, feature, factor)`: multiply the column `feature`
+# of `X` by `factor` (every other column unchanged, and `X` itself left as it is), and
+# return one bool per row, True where the model's probability of benign (`BENIGN`, find
+# its column with `model.classes_`) *rises* by more than `TOLERANCE` (staying equal is
+# allowed: a tree often does not react to a small change).
+#
+# The check compares your answer with the library's row by row, on this lab's forest, a
+# logistic regression and a model built to break the direction, for several features and
+# factors.
+
+# %% tags=["solution"]
+def directional_failures(model, X: pd.DataFrame, feature: str, factor: float) -> np.ndarray:
+    """One bool per row: True where a larger ``feature`` makes benign more likely."""
+    column = list(model.classes_).index(BENIGN)
+    before = model.predict_proba(X)[:, column]
+    after = model.predict_proba(X.assign(**{feature: X[feature] * factor}))[:, column]
+    return after - before > TOLERANCE
+
+
+# %%
+checks.check_directional(directional_failures, model=model, test_df=test_df)
+
+# %% [markdown]
+# ## Step 7: slices, good on average and bad for a group
+#
+# An overall accuracy averages over groups that can differ a lot. Suppose 30 % of the
+# test patients come from a second clinic whose scanner reports sizes (radius, perimeter,
+# area) 50 % larger, and nobody told the data team. A gate per slice (a group of rows)
+# sees what the average hides.
+#
+# ## Exercise 6: define the slices
+#
+# Write `size_slices(X, cut)`: one label per row, `"small"` when `mean_radius` is under
+# `cut` and `"large"` otherwise (a tumour exactly at the cut is large). Return the labels;
+# do not add a column to `X`.
+
+# %% tags=["solution"]
+def size_slices(X: pd.DataFrame, cut: float) -> np.ndarray:
+    """Label each row "small" (mean_radius < cut) or "large"."""
+    return np.where(X["mean_radius"] < cut, "small", "large")
+
+
+# %%
+slicing = checks.check_size_slices(size_slices, test_df=test_df)
+display(slicing)
+
+# %% [markdown]
+# Now the gate. Each slice is a clinic and a tumour size as reported (cut at the median
+# reported `mean_radius`, so clinic B's tumours mostly land in "large"). `slice_gate`
+# fails a slice only when the optimistic end of its one-sided Clopper-Pearson interval is
+# still under `MIN_ACCURACY` (Bonferroni-corrected over the slices), passes it when the
+# pessimistic end clears the bar, and calls it "uncertain" in between; a slice under 20
+# rows is not judged at all.
+
+# %%
+clinic = np.where(np.random.default_rng(seed).random(len(X_test)) < 0.3, "clinic B", "clinic A")
+size_columns = [c for c in X_test if any(k in c for k in ("radius", "perimeter", "area"))]
+X_seen = X_test.copy()
+X_seen.loc[clinic == "clinic B", size_columns] *= 1.5
+cut = float(X_seen["mean_radius"].median())
+if slicing.passed:
+    slices = pd.Series(clinic).str.cat(size_slices(X_seen, cut), sep=", ").to_numpy()
+else:
+    slices = clinic
+    print("Exercise 6 is not done yet: the gate below slices by clinic only.")
+y_test = test_df[TARGET].to_numpy()
+predicted = model.predict(X_seen)
+gate = slice_gate(y_test, predicted, slices, min_accuracy=MIN_ACCURACY, alpha=0.05)
+table = gate.to_frame()
+display(table.round(3))
+print(gate.risks())
+record("failed_slices", len(gate.failed_slices))
+
+# %%
+overall = float(np.mean(predicted == y_test))
+worst = table["accuracy"].idxmin()
+print(f"Overall accuracy {overall:.3f} against a bar of {MIN_ACCURACY}; the gate "
+      f"{'passes' if gate.passed else 'FAILS'}.")
+if gate.failed_slices:
+    for name in gate.failed_slices:
+        row = table.loc[name]
+        print(f"- {name}: {int(row['correct'])} of {int(row['rows'])} right "
+              f"({row['accuracy']:.3f}); even the optimistic bound {row['upper_bound']:.3f} "
+              f"is under {MIN_ACCURACY}, so this slice fails on evidence.")
+else:
+    print(f"- no slice fails on evidence; the weakest is {worst} at "
+          f"{table.loc[worst, 'accuracy']:.3f} on {int(table.loc[worst, 'rows'])} rows "
+          f"(status: {table.loc[worst, 'status']}).")
+for name in table.index[table["status"] == "uncertain"]:
+    row = table.loc[name]
+    print(f"- {name}: {row['accuracy']:.3f} on {int(row['rows'])} rows is 'uncertain': its "
+          f"bounds [{row['lower_bound']:.3f}, {row['upper_bound']:.3f}] straddle the bar, so "
+          "these rows cannot show whether the slice is good or bad.")
+for name in table.index[table["status"] == "too few rows"]:
+    print(f"- {name}: only {int(table.loc[name, 'rows'])} rows, under the gate's minimum of "
+          "20: not judged at all.")
+print("Clinic B's sizes are 50 % larger, so its benign tumours look like malignant ones: "
+      "the slices that hold them are where the model errs."
+      if "clinic B" in str(worst) else
+      f"The weakest slice is {worst}: the clinic's scale did not change its answers much.")
+
+# %% [markdown]
+# ## Exercise 7: why a small slice needs the bound
+#
+# Why not simply fail a slice whose observed accuracy is under the bar? Because a small
+# slice's accuracy jumps around. Write `point_estimate_fail_rate(n_rows, true_accuracy,
+# min_accuracy)`: the exact probability that a slice of `n_rows` rows, on which the model
+# is right with probability `true_accuracy` independently per row, shows an observed
+# accuracy (correct / rows) strictly under `min_accuracy`. The number of correct rows is
+# binomial: `scipy.stats.binom` has its `pmf` and `cdf`.
+
+# %% tags=["solution"]
+def point_estimate_fail_rate(n_rows: int, true_accuracy: float, min_accuracy: float) -> float:
+    """Probability that a slice's observed accuracy is under the bar."""
+    correct = np.arange(n_rows + 1)
+    under = correct / n_rows < min_accuracy
+    return float(stats.binom.pmf(correct[under], n_rows, true_accuracy).sum())
+
+
+# %%
+rate_check = checks.check_point_estimate_fail_rate(point_estimate_fail_rate)
+display(rate_check)
+
+# %% [markdown]
+# Take a *good* model: right on `good_accuracy` of the rows of every slice, above the
+# bar. How often does each rule fail it, on slices of the sizes the gate judged above?
+# A small seeded simulation measures both rules on the same simulated outcomes; your
+# function gives the point estimate's rate exactly.
+
+# %%
+good_accuracy = min(0.995, MIN_ACCURACY + (1 - MIN_ACCURACY) / 2)
+sizes = table.loc[table["status"] != "too few rows", "rows"].to_numpy()
+labels = np.repeat(np.arange(len(sizes)), sizes)
+sim_rng = np.random.default_rng(seed)
+n_trials = 200
+naive_fails = gate_fails = 0
+for _ in range(n_trials):
+    right = sim_rng.random(len(labels)) < good_accuracy
+    observed = np.bincount(labels, weights=right) / sizes
+    naive_fails += bool((observed < MIN_ACCURACY).any())
+    gate_fails += not slice_gate(right, np.ones(len(labels), dtype=bool), labels,
+                                 min_accuracy=MIN_ACCURACY, alpha=0.05).passed
+print(f"A model right on {good_accuracy:.1%} of every slice ({', '.join(map(str, sizes))} "
+      f"rows), bar {MIN_ACCURACY}:")
+print(f"- failing any slice whose observed accuracy is under the bar failed this good model "
+      f"in {naive_fails} of {n_trials} simulated evaluations ({naive_fails / n_trials:.0%});")
+print(f"- the slice gate failed it in {gate_fails} of {n_trials} (its stated risk: at most "
+      f"{gate.alpha:.0%}).")
+if rate_check.passed:
+    per_slice = [point_estimate_fail_rate(int(n), good_accuracy, MIN_ACCURACY) for n in sizes]
+    exact_any = 1 - np.prod(1 - np.array(per_slice))
+    print(f"- your function, exactly: the point estimate fails one slice with probability "
+          f"{min(per_slice):.1%} to {max(per_slice):.1%} (by its rows), and some slice "
+          f"{exact_any:.1%} of the time.")
+record("point_estimate_false_fails", naive_fails / n_trials)
+
+# %% [markdown]
+# The bound is what makes the gate usable: a rule that fails good models often gets
+# switched off, and then it catches nothing. The price is the "uncertain" verdict: a
+# slice with a few dozen rows cannot prove a 90 % accuracy either way, and the honest
+# answer is to collect more rows for it before trusting any verdict.
+#
 # ## Wrap-up
 #
 # - A schema is a test of the data; it must accept good data as surely as it rejects bad
@@ -290,3 +489,6 @@ elif run.passed:
 #   this test have caught a model that predicts one class?".
 # - Integration tests exercise the whole pipeline on realistic, messy input, and pin down
 #   reproducibility, so that a retrained model differs only when the data does.
+# - Behavioural tests (directional expectations) catch a model that is accurate for the
+#   wrong reasons; a slice gate with confidence bounds catches a group the average hides,
+#   without failing good models on small slices by chance.

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 from _corpus import wrong
+from scipy import stats
 
+from mlcicd.behaviour import directional_test
 from mlcicd.datasets import CITIES, TARGET, make_dirty_frame, make_people_frame, people_schema
+from mlcicd.labs.checks_behaviour import BENIGN, TOLERANCE
 from mlcicd.metrics import prediction_balance
 from mlcicd.training import evaluate, split_xy
 from mlcicd.validation import ColumnSchema, Schema, infer_schema
@@ -293,3 +299,150 @@ wrong(LAB, "integration_tests", "reproducibility: predicts twice with one fitted
     _integration(_gaps_ok, _reproducible_same_fit))
 wrong(LAB, "integration_tests", "reproducibility: compares lengths only")(
     _integration(_gaps_ok, _reproducible_lengths))
+
+
+# --- Exercise 5: the directional check ----------------------------------------------------
+def _benign(model, X):
+    return model.predict_proba(X)[:, list(model.classes_).index(BENIGN)]
+
+
+@wrong(LAB, "directional", "wrong sign: flags rows that look less benign")
+def directional_wrong_sign(model, X, feature, factor):
+    after = _benign(model, X.assign(**{feature: X[feature] * factor}))
+    return after - _benign(model, X) < -TOLERANCE
+
+
+@wrong(LAB, "directional", "perturbs worst_radius whatever the feature asked")
+def directional_fixed_column(model, X, feature, factor):
+    after = _benign(model, X.assign(worst_radius=X["worst_radius"] * factor))
+    return after - _benign(model, X) > TOLERANCE
+
+
+@wrong(LAB, "directional", "compares predicted labels, not probabilities")
+def directional_labels(model, X, feature, factor):
+    before = model.predict(X)
+    after = model.predict(X.assign(**{feature: X[feature] * factor}))
+    return (after == BENIGN) & (before != BENIGN)
+
+
+@wrong(LAB, "directional", "mutates the input frame in place")
+def directional_in_place(model, X, feature, factor):
+    before = _benign(model, X)
+    X[feature] = X[feature] * factor
+    return _benign(model, X) - before > TOLERANCE
+
+
+@wrong(LAB, "directional", "adds the factor instead of multiplying")
+def directional_adds(model, X, feature, factor):
+    after = _benign(model, X.assign(**{feature: X[feature] + factor}))
+    return after - _benign(model, X) > TOLERANCE
+
+
+@wrong(LAB, "directional", "ignores the factor (always 10 % more)")
+def directional_fixed_factor(model, X, feature, factor):
+    after = _benign(model, X.assign(**{feature: X[feature] * 1.1}))
+    return after - _benign(model, X) > TOLERANCE
+
+
+@wrong(LAB, "directional", "an unchanged probability counts as a failure")
+def directional_ties_fail(model, X, feature, factor):
+    after = _benign(model, X.assign(**{feature: X[feature] * factor}))
+    return after - _benign(model, X) >= -TOLERANCE
+
+
+@wrong(LAB, "directional", "reads the malignant column of predict_proba")
+def directional_malignant_column(model, X, feature, factor):
+    before = model.predict_proba(X)[:, 0]
+    after = model.predict_proba(X.assign(**{feature: X[feature] * factor}))[:, 0]
+    return after - before > TOLERANCE
+
+
+@wrong(LAB, "directional", "calls the library's directional_test")
+def directional_library(model, X, feature, factor):
+    result = directional_test(model, X, lambda d: d.assign(**{feature: d[feature] * factor}),
+                              name="mine", expect="decrease", positive_class=BENIGN)
+    return X.index.isin(result.failures.index)
+
+
+@wrong(LAB, "directional", "returns the number of failing rows, not one bool per row")
+def directional_count(model, X, feature, factor):
+    after = _benign(model, X.assign(**{feature: X[feature] * factor}))
+    return int((after - _benign(model, X) > TOLERANCE).sum())
+
+
+@wrong(LAB, "directional", "hard-coded: nothing ever fails")
+def directional_constant(model, X, feature, factor):
+    return np.zeros(len(X), dtype=bool)
+
+
+# --- Exercise 6: the slices ---------------------------------------------------------------
+@wrong(LAB, "size_slices", "the cut itself counts as small (<= instead of <)")
+def slices_boundary(X, cut):
+    return np.where(X["mean_radius"] <= cut, "small", "large")
+
+
+@wrong(LAB, "size_slices", "slices on worst_radius")
+def slices_wrong_column(X, cut):
+    return np.where(X["worst_radius"] < cut, "small", "large")
+
+
+@wrong(LAB, "size_slices", "ignores the cut (always 15)")
+def slices_fixed_cut(X, cut):
+    return np.where(X["mean_radius"] < 15, "small", "large")
+
+
+@wrong(LAB, "size_slices", "adds a column to X")
+def slices_new_column(X, cut):
+    X["size"] = np.where(X["mean_radius"] < cut, "small", "large")
+    return X["size"].to_numpy()
+
+
+@wrong(LAB, "size_slices", "labels swapped")
+def slices_swapped(X, cut):
+    return np.where(X["mean_radius"] < cut, "large", "small")
+
+
+@wrong(LAB, "size_slices", "returns booleans, not labels")
+def slices_booleans(X, cut):
+    return (X["mean_radius"] < cut).to_numpy()
+
+
+# --- Exercise 7: the point estimate's false-fail rate --------------------------------------
+@wrong(LAB, "point_estimate_fail_rate", "a slice exactly at the bar fails too (<=)")
+def rate_at_bar_fails(n_rows, true_accuracy, min_accuracy):
+    return float(stats.binom.cdf(math.floor(min_accuracy * n_rows), n_rows, true_accuracy))
+
+
+@wrong(LAB, "point_estimate_fail_rate", "the probability of passing (1 - rate)")
+def rate_complement(n_rows, true_accuracy, min_accuracy):
+    needed = math.ceil(min_accuracy * n_rows)
+    return float(stats.binom.sf(needed - 1, n_rows, true_accuracy))
+
+
+@wrong(LAB, "point_estimate_fail_rate", "true accuracy and bar swapped")
+def rate_swapped(n_rows, true_accuracy, min_accuracy):
+    needed = math.ceil(true_accuracy * n_rows)
+    return float(stats.binom.cdf(needed - 1, n_rows, min_accuracy))
+
+
+@wrong(LAB, "point_estimate_fail_rate", "normal approximation")
+def rate_normal(n_rows, true_accuracy, min_accuracy):
+    spread = math.sqrt(true_accuracy * (1 - true_accuracy) / n_rows)
+    return float(stats.norm.cdf((min_accuracy - true_accuracy) / spread))
+
+
+@wrong(LAB, "point_estimate_fail_rate", "simulated with 2,000 seeded draws")
+def rate_simulated(n_rows, true_accuracy, min_accuracy):
+    draws = np.random.default_rng(0).binomial(n_rows, true_accuracy, 2000)
+    return float(np.mean(draws / n_rows < min_accuracy))
+
+
+@wrong(LAB, "point_estimate_fail_rate", "floor instead of ceil for the needed count")
+def rate_floor(n_rows, true_accuracy, min_accuracy):
+    needed = math.floor(min_accuracy * n_rows)
+    return float(stats.binom.cdf(needed - 1, n_rows, true_accuracy))
+
+
+@wrong(LAB, "point_estimate_fail_rate", "hard-coded value for 20 rows, 0.95, 0.9")
+def rate_constant(n_rows, true_accuracy, min_accuracy):
+    return 0.0754
