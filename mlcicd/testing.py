@@ -211,3 +211,28 @@ class CliTranscript:
         finally:
             os.chdir(previous)
         return returncode, stdout.getvalue() + stderr.getvalue()
+
+
+def run_pytest(args: Sequence[str], cwd: str | os.PathLike[str]) -> tuple[int, str]:
+    """Run pytest on ``args`` inside this interpreter, from ``cwd``: exit code and output.
+
+    The book shows real test runs while it is built. A new interpreter per run would
+    import pytest, numpy, pandas and scikit-learn again only to print one summary line;
+    ``pytest.main`` reuses what the page's kernel has already imported. Output capture
+    is ``sys``-level (a notebook kernel owns the process's file descriptors) and the
+    cache plugin is off, so a run leaves no ``.pytest_cache`` behind.
+    """
+    import contextlib
+    import io
+
+    import pytest
+
+    output = io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            code = pytest.main([*args, "--capture=sys", "-p", "no:cacheprovider"])
+    finally:
+        os.chdir(previous)
+    return int(code), output.getvalue()
