@@ -14,7 +14,11 @@
 #    small covariate shift may hurt little while a change of the rule hurts a lot;
 # 3. detect drift per feature with a two-sample Kolmogorov-Smirnov test and the
 #    population stability index (PSI);
-# 4. correct for testing many features at once, and say what input monitoring cannot see.
+# 4. read a PSI against its no-drift value at your sample size, not only against the
+#    0.1 / 0.25 rules of thumb;
+# 5. correct for testing many features at once, and say what input monitoring cannot see;
+# 6. monitor a model while its labels are late, and show what a label-free estimate of
+#    accuracy cannot see.
 
 # %%
 import matplotlib.pyplot as plt
@@ -26,11 +30,15 @@ from sklearn.ensemble import RandomForestClassifier
 from mlcicd.drift import (
     DESCRIPTIONS,
     accuracy_under_drift,
+    adjust_pvalues,
     detect_drift,
+    drift_stream,
     labelling_rule,
     make_drifted,
     reference_data,
 )
+from mlcicd.drift.estimate import ConfidenceBasedEstimator, first_alarms, monitoring_timeline
+from mlcicd.drift.psi_null import no_drift_psi, quiet_size
 from mlcicd.labs import checks, record
 from mlcicd.labs.ranges import check_lab_parameters
 
@@ -47,6 +55,7 @@ drift_level = 0.3  # covariate drift level of the detection part
 n_noise_features = 8  # extra features that never drift
 alpha = 0.05  # significance level of the drift tests
 n_repeats = 40  # drift-free samples used to count false alarms
+label_delay = 5  # batches between a prediction and the arrival of its label
 
 # %% [markdown]
 # Every parameter has a legal range (`labs/params.yaml`); this cell stops the lab with
@@ -198,7 +207,75 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
 checks.check_psi(psi)
 
 # %% [markdown]
-# ## Step 4: many features, many false alarms
+# ## Step 4: PSI when nothing moved
+#
+# The rules of thumb above (0.1, 0.25) say nothing about sample size, but the PSI does
+# depend on it. Each bin's share is *estimated* from a sample, and the PSI adds up the
+# estimation errors of every bin, so two samples of the very same distribution give a
+# PSI above 0: roughly `2 (bins - 1) / n` for two samples of `n` points. Measure it:
+# `n_repeats` pairs of samples of one distribution (no drift at all) at each size, with
+# the library's PSI and 10 bins.
+
+# %%
+PSI_SIZES = [25, 50, 100, 200, 400, 800, 1600]
+null_psi = no_drift_psi(PSI_SIZES, repeats=n_repeats, bins=10, seed=seed)
+null_table = pd.DataFrame({
+    "mean PSI, no drift": {n: values.mean() for n, values in null_psi.items()},
+    "share >= 0.1": {n: np.mean(values >= 0.1) for n, values in null_psi.items()},
+    "share >= 0.25": {n: np.mean(values >= 0.25) for n, values in null_psi.items()},
+}).rename_axis("points per sample")
+display(null_table.round(3))
+smallest, largest = PSI_SIZES[0], PSI_SIZES[-1]
+print(f"with no drift at all, the mean PSI is {null_table.iloc[0, 0]:.3f} at {smallest} points "
+      f"a side and {null_table.iloc[-1, 0]:.3f} at {largest}; at {smallest} points "
+      f"{null_table.iloc[0, 1]:.0%} of the pairs read 'moderate shift' or worse.")
+record("null_psi_smallest_n", null_table.iloc[0, 0])
+
+# %% [markdown]
+# ## Exercise 3: from which sample size is the rule of thumb quiet?
+#
+# Write `smallest_quiet_n(null_psi, threshold)`. `null_psi` maps a sample size to its
+# no-drift PSI values (the dictionary measured above); a value **at or above**
+# `threshold` is a false alarm. A size is *quiet* when **fewer than half** of its values
+# are false alarms. Return the smallest size that is quiet *and* followed only by quiet
+# sizes (a quiet size below a noisy one was luck), or `None` when the largest size is
+# not quiet. Do not assume the dictionary is sorted.
+
+# %% tags=["solution"]
+def smallest_quiet_n(null_psi: dict, threshold: float = 0.1):
+    """The smallest size from which fewer than half the no-drift PSIs reach ``threshold``."""
+    answer = None
+    for n in sorted(null_psi, reverse=True):
+        if np.mean(np.asarray(null_psi[n]) >= threshold) >= 0.5:
+            break
+        answer = n
+    return answer
+
+
+# %%
+checks.check_quiet_size(smallest_quiet_n, null_psi=null_psi, threshold=0.1)
+
+# %%
+for limit in (0.1, 0.25):
+    quiet = quiet_size(null_psi, limit)
+    if quiet is None:
+        print(f"threshold {limit}: even {largest} points a side alarm in half the repeats "
+              "or more.")
+    else:
+        print(f"threshold {limit}: quiet from {quiet} points a side on (fewer than half of "
+              f"the {n_repeats} no-drift pairs alarm).")
+record("psi_quiet_size", quiet_size(null_psi, 0.1))
+print(f"Step 3 compared {n_test} reference points with {n_test // 2} current ones: read its "
+      "PSI column against the no-drift values of this table, not against 0.1 alone.")
+
+# %% [markdown]
+# So on small samples either compare the PSI with its no-drift value at that size (this
+# table, or a permutation of the two samples), or decide *whether* something moved with
+# a test that accounts for the size (KS gives a p-value) and use the PSI only to say *how
+# much*.
+
+# %% [markdown]
+# ## Step 5: many features, many false alarms
 #
 # Each KS test has a chance `alpha` of a false alarm when nothing moved. With many
 # features, the chance that *at least one* fires is much larger: for `m` independent
@@ -214,10 +291,10 @@ false_alarms = {"none": 0, "bonferroni": 0, "bh": 0}
 for repeat in range(n_repeats):
     sample_seed = 1000 + seed + repeat
     calm = with_noise(make_drifted("covariate", 0.0, n_test // 2, sample_seed)[0], sample_seed)
+    # test once, then correct the same p-values three ways (what detect_drift does inside)
+    pvalues = detect_drift(reference, calm, alpha=alpha, correction="none").to_frame()["pvalue"]
     for correction in false_alarms:
-        false_alarms[correction] += detect_drift(
-            reference, calm, alpha=alpha, correction=correction
-        ).drifted
+        false_alarms[correction] += bool(np.any(adjust_pvalues(pvalues, correction) < alpha))
 rates = pd.Series({k: v / n_repeats for k, v in false_alarms.items()}, name="false alarm rate")
 display(rates.to_frame())
 record("false_alarm_rate_uncorrected", rates["none"])
@@ -227,7 +304,7 @@ print(f"measured over {n_repeats} drift-free samples: {rates['none']:.0%} raised
       f"{rates['bh']:.0%} with Benjamini-Hochberg.")
 
 # %% [markdown]
-# ## Exercise 3: the Bonferroni correction
+# ## Exercise 4: the Bonferroni correction
 #
 # Write `drifted_features(pvalues, alpha)`: given `{feature: p-value}`, return the
 # features still significant after the Bonferroni correction, that is with
@@ -244,7 +321,7 @@ def drifted_features(pvalues: dict, alpha: float) -> list:
 checks.check_bonferroni(drifted_features)
 
 # %% [markdown]
-# ## Step 5: what input monitoring cannot see
+# ## Step 6: what input monitoring cannot see
 #
 # Concept drift leaves the inputs exactly as they were: only the rule changed. Any alarm
 # the detector raises here is a false one (it fires with the small chance the correction
@@ -263,11 +340,137 @@ print(f"the input detector {seen}; the model's accuracy on these points is "
 record("concept_drift_detected_from_inputs", blind.drifted)
 
 # %% [markdown]
+# ## Step 7: monitoring before the labels arrive
+#
+# Labels are late: a loan is repaid months later, a diagnosis confirmed after days. Here
+# each label arrives `label_delay` batches after its prediction, so an accuracy alarm
+# about batch `b` is only *known* on batch `b + label_delay`. Two signals need no labels:
+#
+# - **prediction drift**: the model's own outputs (its confidence and the share of each
+#   predicted class) compared with a reference period;
+# - **estimated accuracy**: `ConfidenceBasedEstimator` learns on labelled reference data
+#   how the model's confidence maps to its chance of being right, then averages that
+#   chance over an unlabelled batch (confidence-based performance estimation).
+#
+# Both assume the rule linking inputs to labels is the one of the reference period. Two
+# streams of `N_BATCHES` batches put that to the test: drift starts at batch
+# `DRIFT_BATCH` and grows over `RAMP_BATCHES` batches; in one the inputs move
+# (covariate), in the other the rule turns (concept). An alarm compares with
+# `min_accuracy`.
+
+# %%
+N_BATCHES, ROWS_PER_BATCH, DRIFT_BATCH, RAMP_BATCHES, MONITOR_ALPHA = 24, 200, 6, 6, 0.01
+reference_proba = model.predict_proba(X_check)
+estimator = ConfidenceBasedEstimator().fit(reference_proba, y_check, classes=model.classes_)
+timelines = {}
+for kind in ("covariate", "concept"):
+    X_stream, y_stream = drift_stream(
+        N_BATCHES * ROWS_PER_BATCH, DRIFT_BATCH * ROWS_PER_BATCH, kind=kind, mode="gradual",
+        width=RAMP_BATCHES * ROWS_PER_BATCH, level=1.0, seed=seed + 6)
+    timelines[kind] = monitoring_timeline(
+        model, estimator, reference_proba, X_stream, y_stream, rows_per_day=ROWS_PER_BATCH,
+        label_delay=label_delay, min_accuracy=min_accuracy, alpha=MONITOR_ALPHA,
+    ).rename_axis("batch")
+display(timelines["concept"][["accuracy", "labels_known_on", "estimate", "estimate_high",
+                              "label_alarm", "estimate_alarm", "prediction_alarm"]].round(3))
+
+fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), sharey=True)
+for ax, (kind, timeline) in zip(axes, timelines.items(), strict=True):
+    ax.plot(timeline.index, timeline["accuracy"], color="black", marker=".",
+            label=f"true accuracy (known {label_delay} batches later)")
+    ax.plot(timeline.index, timeline["estimate"], color="tab:blue", marker=".",
+            label="estimated accuracy (same batch)")
+    ax.axhline(min_accuracy, color="crimson", linestyle="--", linewidth=1)
+    ax.axvline(DRIFT_BATCH, color="gray", linestyle=":", linewidth=1)
+    ax.set_title(f"{kind} drift from batch {DRIFT_BATCH}", fontsize=10)
+    ax.set_xlabel("batch")
+axes[0].set_ylabel("accuracy")
+axes[0].legend(loc="lower left", fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %%
+concept = timelines["concept"]
+quiet_batches = concept.loc[:DRIFT_BATCH - 1]
+late_batches = concept.loc[DRIFT_BATCH + RAMP_BATCHES:]
+for name, part in (("before the drift", quiet_batches),
+                   ("once the rule has turned", late_batches)):
+    print(f"concept stream, {name}: true accuracy {part['accuracy'].mean():.3f}, estimated "
+          f"{part['estimate'].mean():.3f} (batches {part.index[0]}-{part.index[-1]}).")
+fall = quiet_batches["accuracy"].mean() - late_batches["accuracy"].mean()
+moved = abs(quiet_batches["estimate"].mean() - late_batches["estimate"].mean())
+print(f"the true accuracy fell by {fall:.3f}; the estimate moved by {moved:.3f}: "
+      f"{'it is blind to the turned rule' if moved < fall / 2 else 'it followed the fall'}.")
+record("concept_accuracy_fall", fall)
+record("concept_estimate_move", moved)
+
+# %% [markdown]
+# ## Exercise 5: when is an alarm known?
+#
+# Write `first_alarm_batch(alarms, label_delay, after)`: `alarms` holds one boolean per
+# batch (True when the rule fires *about* that batch); an alarm about batch `b` is known
+# on batch `b + label_delay` (0 for a signal computed without labels). Consider only
+# alarms about batches `after` or later, and return the batch on which the first of them
+# is known, or `None` if none fires.
+
+# %% tags=["solution"]
+def first_alarm_batch(alarms, label_delay: int, after: int = 0):
+    """The batch on which the first alarm about a batch ``>= after`` is known."""
+    for batch, alarm in enumerate(alarms):
+        if batch >= after and alarm:
+            return batch + label_delay
+    return None
+
+
+# %%
+checks.check_first_alarm_batch(first_alarm_batch, timelines=timelines,
+                               label_delay=label_delay, after=DRIFT_BATCH)
+
+# %% [markdown]
+# The library's `first_alarms` reads the same off a timeline, for the two label-free
+# signals too:
+
+# %%
+alarms = pd.DataFrame({kind: first_alarms(t, after=DRIFT_BATCH)
+                       for kind, t in timelines.items()}).T.rename_axis("stream")
+display(alarms)
+
+
+def when(batch: float) -> str:
+    if np.isnan(batch):
+        return "never in these batches"
+    after_end = " (after the last batch shown)" if batch >= N_BATCHES else ""
+    return f"on batch {batch:.0f}{after_end}"
+
+
+for kind in timelines:
+    row = alarms.loc[kind]
+    print(f"{kind} drift from batch {DRIFT_BATCH}: labels know {when(row['labels'])}, "
+          f"the estimated accuracy {when(row['estimated accuracy'])}, prediction drift "
+          f"{when(row['prediction drift'])}.")
+if not np.isnan(alarms.loc["concept", "prediction drift"]):
+    print(f"(under concept drift the model's outputs did not move: that prediction-drift alarm "
+          f"is one of the false alarms a test at level {MONITOR_ALPHA} per batch allows.)")
+record("concept_label_alarm", alarms.loc["concept", "labels"])
+record("concept_estimate_alarm", alarms.loc["concept", "estimated accuracy"])
+
+# %% [markdown]
+# Read the two streams with the printed batches. When the inputs move, the label-free
+# signals can ring before the labels arrive: prediction drift sees the outputs move (the
+# estimate may lag, since it extrapolates its calibration to points the reference never
+# covered). When the rule turns, inputs and outputs stay where they were, so nothing
+# computed from them can move: only the labels can see it, a full label delay late. A
+# monitor keeps both, and shortens the label delay where it can (a small hand-labelled
+# sample each batch).
+#
 # ## Wrap-up
 #
 # - Drift in the inputs is easy to detect, even when it does not hurt; drift in the
 #   rule hurts, and is invisible in the inputs.
 # - So a monitor checks both: input drift (KS + PSI, corrected for many features) and
 #   accuracy on fresh labels as they arrive. Lab 5 builds that loop.
+# - A PSI means something only next to its no-drift value at the same sample size.
+# - Before the labels arrive, prediction drift and a confidence-based estimate of
+#   accuracy buy time when the inputs move, and see nothing when the rule turns.
 # - Try the parameter sets: `mlcicd labs run --lab 01` runs this notebook at several
 #   drift levels and sample sizes.

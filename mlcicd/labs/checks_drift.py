@@ -1,4 +1,5 @@
-"""Self-checks of lab 1 (data drift): simulate covariate drift, compute PSI, correct p-values.
+"""Self-checks of lab 1 (data drift): simulate covariate drift, compute PSI, correct p-values,
+read the no-drift PSI at small samples, and date an alarm under a label delay.
 
 Each check tries the learner's function on several inputs and on every argument the
 exercise names (several shifts, several bin counts, several significance levels), so an
@@ -22,10 +23,13 @@ from mlcicd.drift import (
     make_drifted,
     reference_data,
 )
+from mlcicd.drift.estimate import first_alarms, monitoring_timeline
 from mlcicd.drift.psi import psi_bins
+from mlcicd.drift.psi_null import no_drift_psi, quiet_size
 from mlcicd.labs.checking import CheckResult, answer_of, checker, close, fail, ok, refuse_library
 
-__all__ = ["check_bonferroni", "check_covariate_shift", "check_psi"]
+__all__ = ["check_bonferroni", "check_covariate_shift", "check_first_alarm_batch", "check_psi",
+           "check_quiet_size"]
 
 _SHIFTS = (1.5, -0.7, 0.0, 3.25)
 
@@ -189,3 +193,111 @@ def check_bonferroni(drifted: Callable[[dict[str, float], float], list[str]]) ->
                         f"{sorted(map(str, answer))} ({story})")
     return ok(f"right on all {len(_P_CASES)} cases: you flag a feature only when its p-value "
               "survives the number of tests.")
+
+
+#: (no-drift PSI by size, threshold, what the case is about); the answer is quiet_size's.
+_QUIET_CASES: tuple[tuple[dict[int, list[float]], float, str], ...] = (
+    ({50: [0.4, 0.3, 0.2], 200: [0.12, 0.05, 0.08], 800: [0.01, 0.02, 0.03]}, 0.1,
+     "a clear case"),
+    ({200: [0.12, 0.05, 0.08], 800: [0.01, 0.02, 0.03], 50: [0.4, 0.3, 0.2]}, 0.1,
+     "the same table with its sizes in another order: sort them"),
+    ({50: [0.01, 0.02, 0.01, 0.5], 200: [0.01, 0.02, 0.03, 0.01], 800: [0.01, 0.02, 0.01]},
+     0.1, "at 50 the mean PSI is above 0.1 but only 1 value in 4 alarms: count the alarms, "
+     "do not compare the mean"),
+    ({50: [0.3, 0.2, 0.02, 0.01], 200: [0.01, 0.02, 0.03, 0.01]}, 0.1,
+     "at 50, 2 alarms in 4 is half, which is not fewer than half"),
+    ({50: [0.1, 0.1, 0.05], 200: [0.1, 0.02, 0.05], 800: [0.01, 0.02, 0.03]}, 0.1,
+     "a PSI exactly at the threshold is an alarm (>=)"),
+    ({50: [0.01, 0.02, 0.03], 100: [0.3, 0.4, 0.05], 400: [0.02, 0.03, 0.04],
+      1600: [0.01, 0.01, 0.01]}, 0.1,
+     "50 is quiet by luck but 100 above it is not: quiet means quiet from there on"),
+    ({50: [0.4, 0.3, 0.2], 200: [0.2, 0.15, 0.08], 800: [0.01, 0.02, 0.03]}, 0.25,
+     "with the 0.25 threshold"),
+    ({50: [0.4, 0.3, 0.2], 200: [0.2, 0.15, 0.08]}, 0.1,
+     "no size is quiet: return None"),
+    ({25: [0.01, 0.02], 50: [0.01, 0.2]}, 0.1, "every size is quiet: the smallest one"),
+    ({100: [0.2, 0.2, 0.2, 0.01, 0.01], 400: [0.01] * 5}, 0.5,
+     "with a threshold of 0.5 even 100 points are quiet"),
+)
+
+
+@checker
+def check_quiet_size(smallest_quiet_n: Callable[[dict[int, Any], float], Any],
+                     null_psi: dict[int, Any] | None = None,
+                     threshold: float = 0.1) -> CheckResult:
+    """Pass when ``smallest_quiet_n`` finds the size from which the threshold stays quiet.
+
+    ``null_psi`` and ``threshold`` are the lab's own table and rule of thumb; without them
+    the check measures a table with the library (:func:`no_drift_psi`).
+    """
+    refuse_library(smallest_quiet_n, {"quiet_size": quiet_size}, "the smallest quiet size")
+    if null_psi is None:
+        null_psi = no_drift_psi([25, 50, 100, 200, 400, 800], repeats=20, seed=3)
+    cases = [*_QUIET_CASES, (null_psi, threshold,
+                             f"the lab's own no-drift PSI table with threshold {threshold:g}")]
+    for table, limit, story in cases:
+        wanted = quiet_size(table, limit)
+        answer = answer_of(smallest_quiet_n, {n: list(v) for n, v in table.items()}, limit)
+        if answer is not None and not isinstance(answer, int | np.integer):
+            return fail(f"return a sample size (an int) or None, got {answer!r}")
+        if answer != wanted:
+            shown = {n: [round(float(x), 3) for x in v][:5] for n, v in sorted(table.items())}
+            return fail(f"with threshold {limit:g} and no-drift PSI {shown} expected {wanted}, "
+                        f"got {answer} ({story})")
+    return ok(f"right on all {len(cases)} tables: on small samples the rule of thumb alarms "
+              "when nothing moved, and you can say from which size on it stops.")
+
+
+def _alarm_cases() -> list[tuple[list[bool], int, int, str]]:
+    """(alarm per batch, label delay, first batch to consider, what the case is about)."""
+    rise = [False] * 6 + [True] * 6
+    return [
+        (rise, 5, 0, "alarms from batch 6, labels 5 batches late"),
+        (rise, 0, 0, "no delay: known the same batch"),
+        ([True] + [False] * 9, 0, 0, "an alarm about batch 0, known on batch 0 (0 is an answer)"),
+        ([True, True, False, False, False, True, True], 3, 2,
+         "alarms before `after` do not count: consider batches from `after` on"),
+        ([False, False, True, False, True], 2, 2, "an alarm exactly at `after` counts"),
+        ([False] * 8, 4, 0, "no alarm: return None"),
+        ([True, True, False, False], 1, 2, "alarms only before `after`: return None"),
+        (rise, 14, 3, "a long label delay, known after the end of the timeline"),
+        ([False, True, False, True, True, False], 2, 0, "the first alarm, not the last"),
+    ]
+
+
+@checker
+def check_first_alarm_batch(first_alarm_batch: Callable[[Any, int, int], Any],
+                            timelines: dict[str, pd.DataFrame] | None = None,
+                            label_delay: int | None = None,
+                            after: int | None = None) -> CheckResult:
+    """Pass when ``first_alarm_batch`` dates an alarm the way :func:`first_alarms` does.
+
+    ``timelines``, ``label_delay`` and ``after`` are the lab's own monitoring timelines
+    (:func:`monitoring_timeline`): the answer must then match, for every stream, the label
+    alarm (late by the delay) and the estimate alarm (delay 0).
+    """
+    refuse_library(first_alarm_batch, {"first_alarms": first_alarms,
+                                       "monitoring_timeline": monitoring_timeline},
+                   "the search for the first alarm")
+    cases = [(alarms, delay, start, story, "labels") for alarms, delay, start, story
+             in _alarm_cases()]
+    for kind, timeline in (timelines or {}).items():
+        for column, signal, delay in (("label_alarm", "labels", label_delay),
+                                      ("estimate_alarm", "estimated accuracy", 0)):
+            cases.append((timeline[column].astype(bool).tolist(), int(delay or 0),
+                          int(after or 0), f"the lab's {kind} stream, {signal}", signal))
+    for alarms, delay, start, story, signal in cases:
+        frame = pd.DataFrame({
+            "labels_known_on": np.arange(len(alarms)) + delay,
+            "label_alarm": alarms, "estimate_alarm": alarms, "prediction_alarm": alarms})
+        expected = first_alarms(frame, after=start)[signal]
+        wanted = None if np.isnan(expected) else int(expected)
+        answer = answer_of(first_alarm_batch, list(alarms), delay, start)
+        if answer is not None and not isinstance(answer, int | np.integer):
+            return fail(f"return a batch number (an int) or None, got {answer!r}")
+        if answer != wanted:
+            shown = "".join("X" if a else "." for a in alarms)
+            return fail(f"alarms {shown} (X = alarm about that batch), label_delay={delay}, "
+                        f"after={start}: expected {wanted}, got {answer} ({story})")
+    return ok(f"right on all {len(cases)} timelines: an alarm is known a label delay after "
+              "the batch it is about.")

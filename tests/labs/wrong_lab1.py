@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from _corpus import wrong
 
 from mlcicd.drift import PopulationStabilityIndex, adjust_pvalues, labelling_rule, make_drifted
+from mlcicd.drift.estimate import first_alarms
+from mlcicd.drift.psi_null import quiet_size
 
 LAB = "01_data_drift"
 
@@ -185,3 +188,170 @@ def divides_first(pvalues, alpha):
 @wrong(LAB, "bonferroni", "flags every feature")
 def everything(pvalues, alpha):
     return list(pvalues)
+
+
+# --- Exercise 3: the smallest quiet sample size -------------------------------------------
+def _alarm_share(values, threshold):
+    return float(np.mean(np.asarray(values) >= threshold))
+
+
+@wrong(LAB, "quiet_size", "compares the mean PSI with the threshold instead of counting alarms")
+def quiet_by_mean(null_psi, threshold=0.1):
+    answer = None
+    for n in sorted(null_psi, reverse=True):
+        if np.mean(null_psi[n]) >= threshold:
+            break
+        answer = n
+    return answer
+
+
+@wrong(LAB, "quiet_size", "a PSI exactly at the threshold is not counted (> instead of >=)")
+def quiet_strict(null_psi, threshold=0.1):
+    answer = None
+    for n in sorted(null_psi, reverse=True):
+        if np.mean(np.asarray(null_psi[n]) > threshold) >= 0.5:
+            break
+        answer = n
+    return answer
+
+
+@wrong(LAB, "quiet_size", "half the repeats counts as quiet (<= half)")
+def quiet_at_half(null_psi, threshold=0.1):
+    answer = None
+    for n in sorted(null_psi, reverse=True):
+        if _alarm_share(null_psi[n], threshold) > 0.5:
+            break
+        answer = n
+    return answer
+
+
+@wrong(LAB, "quiet_size", "the first quiet size, even when a larger one is noisy")
+def first_quiet(null_psi, threshold=0.1):
+    for n in sorted(null_psi):
+        if _alarm_share(null_psi[n], threshold) < 0.5:
+            return n
+    return None
+
+
+@wrong(LAB, "quiet_size", "trusts the dictionary to be sorted")
+def unsorted_sizes(null_psi, threshold=0.1):
+    answer = None
+    for n in reversed(list(null_psi)):
+        if _alarm_share(null_psi[n], threshold) >= 0.5:
+            break
+        answer = n
+    return answer
+
+
+@wrong(LAB, "quiet_size", "ignores the threshold (always 0.1)")
+def quiet_fixed_threshold(null_psi, threshold=0.1):
+    answer = None
+    for n in sorted(null_psi, reverse=True):
+        if _alarm_share(null_psi[n], 0.1) >= 0.5:
+            break
+        answer = n
+    return answer
+
+
+@wrong(LAB, "quiet_size", "the largest quiet size instead of the smallest")
+def largest_quiet(null_psi, threshold=0.1):
+    quiet = [n for n in null_psi if _alarm_share(null_psi[n], threshold) < 0.5]
+    return max(quiet) if quiet else None
+
+
+@wrong(LAB, "quiet_size", "returns 0 instead of None when no size is quiet")
+def zero_for_none(null_psi, threshold=0.1):
+    answer = 0
+    for n in sorted(null_psi, reverse=True):
+        if _alarm_share(null_psi[n], threshold) >= 0.5:
+            break
+        answer = n
+    return answer
+
+
+@wrong(LAB, "quiet_size", "the answer for the default parameters, hard-coded")
+def quiet_hard_coded(null_psi, threshold=0.1):
+    return 200
+
+
+@wrong(LAB, "quiet_size", "calls the library's quiet_size")
+def quiet_library(null_psi, threshold=0.1):
+    return quiet_size(null_psi, threshold)
+
+
+# --- Exercise 5: the batch on which an alarm is known --------------------------------------
+@wrong(LAB, "first_alarm_batch", "ignores the label delay (the batch the alarm is about)")
+def alarm_no_delay(alarms, label_delay, after=0):
+    for batch, alarm in enumerate(alarms):
+        if batch >= after and alarm:
+            return batch
+    return None
+
+
+@wrong(LAB, "first_alarm_batch", "subtracts the delay")
+def alarm_minus_delay(alarms, label_delay, after=0):
+    for batch, alarm in enumerate(alarms):
+        if batch >= after and alarm:
+            return batch - label_delay
+    return None
+
+
+@wrong(LAB, "first_alarm_batch", "ignores after")
+def alarm_ignores_after(alarms, label_delay, after=0):
+    for batch, alarm in enumerate(alarms):
+        if alarm:
+            return batch + label_delay
+    return None
+
+
+@wrong(LAB, "first_alarm_batch", "skips the batch equal to after (> instead of >=)")
+def alarm_strictly_after(alarms, label_delay, after=0):
+    for batch, alarm in enumerate(alarms):
+        if batch > after and alarm:
+            return batch + label_delay
+    return None
+
+
+@wrong(LAB, "first_alarm_batch", "counts batches from after instead of from 0")
+def alarm_relative(alarms, label_delay, after=0):
+    for position, alarm in enumerate(alarms[after:]):
+        if alarm:
+            return position + label_delay
+    return None
+
+
+@wrong(LAB, "first_alarm_batch", "the last alarm instead of the first")
+def alarm_last(alarms, label_delay, after=0):
+    fired = [batch for batch, alarm in enumerate(alarms) if batch >= after and alarm]
+    return fired[-1] + label_delay if fired else None
+
+
+@wrong(LAB, "first_alarm_batch", "treats an alarm known on batch 0 as no alarm")
+def alarm_falsy_zero(alarms, label_delay, after=0):
+    fired = [batch + label_delay for batch, alarm in enumerate(alarms) if batch >= after and alarm]
+    return (fired[0] if fired else 0) or None
+
+
+@wrong(LAB, "first_alarm_batch", "one batch late (delay + 1)")
+def alarm_one_late(alarms, label_delay, after=0):
+    for batch, alarm in enumerate(alarms):
+        if batch >= after and alarm:
+            return batch + label_delay + 1
+    return None
+
+
+@wrong(LAB, "first_alarm_batch", "-1 instead of None when nothing fires")
+def alarm_minus_one(alarms, label_delay, after=0):
+    for batch, alarm in enumerate(alarms):
+        if batch >= after and alarm:
+            return batch + label_delay
+    return -1
+
+
+@wrong(LAB, "first_alarm_batch", "calls the library's first_alarms")
+def alarm_library(alarms, label_delay, after=0):
+    frame = pd.DataFrame({"labels_known_on": np.arange(len(alarms)) + label_delay,
+                          "label_alarm": alarms, "estimate_alarm": alarms,
+                          "prediction_alarm": alarms})
+    day = first_alarms(frame, after=after)["labels"]
+    return None if np.isnan(day) else int(day)
