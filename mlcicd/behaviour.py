@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 
 __all__ = [
     "BehaviourResult",
@@ -79,10 +79,8 @@ def _frame(X: Any, argument: str) -> pd.DataFrame:
     return X
 
 
-def _rate(value: float) -> float:
-    if not 0.0 <= float(value) <= 1.0:
-        raise InputError(f"max_failure_rate must be in [0, 1], got {value!r}")
-    return float(value)
+def _rate(value: float, caller: str) -> float:
+    return check(caller, "max_failure_rate", value, Real(0, 1))
 
 
 def _perturbed(X: pd.DataFrame, perturb: Callable[[pd.DataFrame], pd.DataFrame]
@@ -112,7 +110,8 @@ def minimum_functionality_test(model: Any, X: Any, expected: Any, *, name: str,
     predicted = np.asarray(model.predict(cases))
     wrong = predicted != truth
     failures = cases[wrong].assign(expected=truth[wrong], predicted=predicted[wrong])
-    return BehaviourResult(name, len(cases), int(wrong.sum()), _rate(max_failure_rate),
+    return BehaviourResult(name, len(cases), int(wrong.sum()),
+                           _rate(max_failure_rate, "minimum_functionality_test"),
                            failures)
 
 
@@ -134,7 +133,8 @@ def invariance_test(model: Any, X: Any, perturb: Callable[[pd.DataFrame], pd.Dat
     after = np.asarray(model.predict(changed))
     flipped = before != after
     failures = cases[flipped].assign(before=before[flipped], after=after[flipped])
-    return BehaviourResult(name, len(cases), int(flipped.sum()), _rate(max_failure_rate),
+    return BehaviourResult(name, len(cases), int(flipped.sum()),
+                           _rate(max_failure_rate, "invariance_test"),
                            failures)
 
 
@@ -167,7 +167,8 @@ def directional_test(model: Any, X: Any, perturb: Callable[[pd.DataFrame], pd.Da
     moved = after - before
     wrong = moved < -tolerance if expect == "increase" else moved > tolerance
     failures = cases[wrong].assign(before=before[wrong], after=after[wrong])
-    return BehaviourResult(name, len(cases), int(wrong.sum()), _rate(max_failure_rate),
+    return BehaviourResult(name, len(cases), int(wrong.sum()),
+                           _rate(max_failure_rate, "directional_test"),
                            failures)
 
 
@@ -228,10 +229,8 @@ def slice_gate(y_true: Any, y_pred: Any, slices: Any, *, min_accuracy: float,
     groups = pd.Series(np.asarray(slices, dtype=object))
     if not (truth.shape == predicted.shape == (len(groups),)) or len(groups) == 0:
         raise InputError("y_true, y_pred and slices must be non-empty and of one length")
-    if not 0.0 < float(min_accuracy) < 1.0:
-        raise InputError(f"min_accuracy must be in (0, 1), got {min_accuracy!r}")
-    if not 0.0 < float(alpha) < 0.5:
-        raise InputError(f"alpha must be in (0, 0.5), got {alpha!r}")
+    check("slice_gate", "min_accuracy", min_accuracy, Real(0, 1, closed="neither"))
+    check("slice_gate", "alpha", alpha, Real(0, 0.5, closed="neither"))
     correct = pd.Series(truth == predicted).groupby(groups.to_numpy())
     table = pd.DataFrame({"rows": correct.size(), "correct": correct.sum().astype(int)})
     table.index.name = "slice"

@@ -20,7 +20,6 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import betaln, log_ndtr
 
-from mlcicd.errors import InputError
 from mlcicd.params import Real, check
 
 __all__ = ["BETA_BINOMIAL", "DEFAULT_INFORMATION", "NORMAL_MIXTURE", "PAIRED",
@@ -109,8 +108,7 @@ def rho_for(information: float, alpha: float = 0.05) -> float:
     >>> round(rho_for(800.0), 1)
     100.8
     """
-    if not information > 0:
-        raise InputError(f"information must be positive, got {information!r}")
+    check("rho_for", "information", information, Real(0, closed="neither"))
     check_level("alpha", alpha)
     log_term = 2 * math.log(1 / alpha)
     return float(information / (log_term + math.log(1 + log_term)))
@@ -125,8 +123,7 @@ def information_for(half_width: float, alpha: float = 0.05) -> float:
     >>> round(information_for(0.1))
     766
     """
-    if not 0.0 < half_width < 1.0:
-        raise InputError(f"half_width must be in (0, 1), got {half_width!r}")
+    check("information_for", "half_width", half_width, Real(0, 1, closed="neither"))
     check_level("alpha", alpha)
     info = 8.0 / half_width**2
     for _ in range(20):

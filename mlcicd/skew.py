@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mlcicd.errors import InputError
+from mlcicd.params import Real, check
 
 __all__ = ["SkewReport", "check_skew", "compare_answers", "http_predictions"]
 
@@ -71,8 +72,7 @@ def compare_answers(offline: Sequence[Any], served: Sequence[Any], *, index: Any
     if len(a) != len(b) or not a:
         raise InputError(f"offline and served answers must be non-empty and of one length, "
                          f"got {len(a)} and {len(b)}")
-    if not 0.0 <= float(max_mismatch_rate) <= 1.0:
-        raise InputError(f"max_mismatch_rate must be in [0, 1], got {max_mismatch_rate!r}")
+    check("compare_answers", "max_mismatch_rate", max_mismatch_rate, Real(0, 1))
     rows = pd.Index(range(len(a)) if index is None else index)
     if len(rows) != len(a):
         raise InputError(f"index: expected {len(a)} labels, got {len(rows)}")

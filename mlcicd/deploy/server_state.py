@@ -35,7 +35,7 @@ from mlcicd.deploy.canary_driver import CanaryDriver
 from mlcicd.deploy.router import Assignment, Response, Router, predict_one
 from mlcicd.deploy.versions import ModelVersion
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 
 __all__ = ["Answer", "ServerLimits", "ServerState", "SlotWorkers"]
 
@@ -89,8 +89,7 @@ class ServerLimits:
 
     def __post_init__(self) -> None:
         for name in ("predict_timeout_s", "health_timeout_s", "check_interval_s"):
-            if not getattr(self, name) > 0:
-                raise InputError(f"{name} must be positive, got {getattr(self, name)!r}")
+            check("ServerLimits", name, getattr(self, name), Real(0, closed="neither"))
         for name in ("workers_per_slot", "max_pending_per_slot", "max_body_bytes",
                      "check_every", "max_switches", "smoke_rows"):
             value = getattr(self, name)

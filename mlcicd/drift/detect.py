@@ -17,7 +17,7 @@ from mlcicd.drift.report import NOT_TESTED, DriftReport, FeatureDrift
 from mlcicd.drift.wasserstein import Wasserstein
 from mlcicd.errors import InputError
 from mlcicd.io import require_columns
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 
 __all__ = ["DISCRETE_MAX_LEVELS", "FEATURE_TESTS", "detect_drift", "is_discrete"]
 
@@ -179,14 +179,11 @@ def _check_arguments(
         repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
         if repeated:
             raise InputError(f"{name} has repeated column name(s): {_names(repeated)}")
-    if not (isinstance(alpha, int | float) and 0.0 < alpha < 1.0):
-        raise InputError(f"alpha must be between 0 and 1, got {alpha!r}")
+    check("detect_drift", "alpha", alpha, Real(0, 1, closed="neither"))
     if correction not in CORRECTIONS:
         raise InputError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
-    if drift_share is not None and not (
-        isinstance(drift_share, int | float) and 0.0 < drift_share <= 1.0
-    ):
-        raise InputError(f"drift_share must be in (0, 1], got {drift_share!r}")
+    if drift_share is not None:
+        check("detect_drift", "drift_share", drift_share, Real(0, 1, closed="right"))
 
 
 def _check_test_choice(discrete_max_levels: Any, feature_tests: Any) -> None:

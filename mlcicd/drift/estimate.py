@@ -31,7 +31,7 @@ from sklearn.isotonic import IsotonicRegression
 from mlcicd.drift.categorical import ChiSquared
 from mlcicd.drift.ks import KolmogorovSmirnov
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 
 __all__ = [
     "ConfidenceBasedEstimator",
@@ -146,9 +146,8 @@ class ConfidenceBasedEstimator:
     """
 
     def __init__(self, alpha: float = 0.05) -> None:
-        if not 0.0 < float(alpha) < 0.5:
-            raise InputError(f"alpha must be in (0, 0.5), got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = check("ConfidenceBasedEstimator", "alpha", alpha,
+                           Real(0, 0.5, closed="neither"))
 
     def fit(self, probabilities: Any, labels: Any, *, classes: Any = None
             ) -> ConfidenceBasedEstimator:
