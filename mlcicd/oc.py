@@ -15,7 +15,7 @@ difference and gives the probability of promotion against it: the curve the book
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -26,7 +26,8 @@ from mlcicd.deploy.canary_analysis import CanaryEvidence, CanaryPlan, judge
 from mlcicd.errors import InputError
 from mlcicd.params import Integer, Real, check
 
-__all__ = ["OUTCOMES", "OperatingPoint", "oc_curve", "plot_oc_curve", "simulate_canary"]
+__all__ = ["OUTCOMES", "OperatingPoint", "largest_safe_margin", "oc_curve", "plot_oc_curve",
+           "simulate_canary"]
 
 #: Outcomes an :class:`OperatingPoint` counts.
 OUTCOMES = ("promote", "abort", "inconclusive")
@@ -316,3 +317,34 @@ def plot_oc_curve(curve: pd.DataFrame, plan: CanaryPlan) -> object:
     fig.tight_layout()
     return fig
 
+
+def largest_safe_margin(curves: Mapping[float, pd.DataFrame], worse_by: float,
+                        max_risk: float) -> float | None:
+    """The largest canary margin that promotes a ``worse_by``-worse candidate rarely enough.
+
+    ``curves`` maps each margin to its :func:`oc_curve`. A margin is *safe* when the
+    95 % upper bound of its P(promote), read on the row whose true difference is closest
+    to ``-worse_by``, is at most ``max_risk``. The bound and not the estimate: a few
+    hundred simulated releases leave room for the true rate to be higher than the share
+    observed. Among safe margins the largest wins, because a wider margin promotes a
+    candidate as good as stable sooner and more often. None when no margin is safe.
+
+    >>> def curve(at_two_points):
+    ...     return pd.DataFrame({"difference": [0.0, -0.04], "promote_rate": at_two_points,
+    ...                          "promote_high": [min(1, p + 0.05) for p in at_two_points]})
+    >>> curves = {0.02: curve([0.99, 0.01]), 0.05: curve([1.0, 0.5])}
+    >>> largest_safe_margin(curves, worse_by=0.04, max_risk=0.10)
+    0.02
+    >>> largest_safe_margin(curves, worse_by=0.04, max_risk=0.01) is None
+    True
+    """
+    if not curves:
+        raise InputError("curves: expected at least one margin and its oc_curve")
+    if not 0.0 <= max_risk <= 1.0:
+        raise InputError(f"max_risk must be in [0, 1], got {max_risk!r}")
+    safe = []
+    for margin, curve in curves.items():
+        row = (curve["difference"] + worse_by).abs().idxmin()
+        if curve.loc[row, "promote_high"] <= max_risk:
+            safe.append(float(margin))
+    return max(safe) if safe else None

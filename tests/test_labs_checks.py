@@ -184,6 +184,33 @@ def test_a_sample_size_with_one_sided_z_is_off():
     assert "users per group" in hint(checks.check_users_needed(one_sided))
 
 
+
+def test_the_margin_cases_expect_what_the_library_picks():
+    from mlcicd.labs.checks_release import _MARGIN_CASES
+    from mlcicd.oc import largest_safe_margin
+
+    for curves, worse_by, max_risk, expected, story in _MARGIN_CASES:
+        assert largest_safe_margin(curves, worse_by, max_risk) == expected, story
+
+
+def test_a_margin_read_from_the_estimate_is_told_about_the_upper_bound():
+    def estimate(curves, worse_by, max_risk):
+        safe = [m for m, c in curves.items()
+                if c.loc[(c["difference"] + worse_by).abs().idxmin(), "promote_rate"] <= max_risk]
+        return max(safe) if safe else None
+
+    assert "upper bound is 0.14" in hint(checks.check_pick_margin(estimate))
+
+
+def test_served_answers_compared_as_positions_are_told_to_use_labels():
+    def positions(offline, served, index):
+        rows = [i for i, (a, b) in enumerate(zip(offline, served, strict=True))
+                if str(a) != str(b)]
+        return len(rows) / len(index), rows
+
+    assert "not their positions" in hint(checks.check_served_mismatches(positions))
+
+
 # --- lab 5 --------------------------------------------------------------------------------
 
 

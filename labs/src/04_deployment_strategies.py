@@ -16,11 +16,16 @@
 #    it only on paired evidence that stays valid however often you look;
 # 4. plan and read an A/B test: sticky groups by a stable hash, the sample size for a
 #    given power, a test of two proportions and a sample-ratio check, and say why
-#    peeking at a fixed-horizon test inflates its false discoveries.
+#    peeking at a fixed-horizon test inflates its false discoveries;
+# 5. choose a canary's margin from its simulated operating characteristic for a stated
+#    risk, and test that the served model answers like the tested one (training-serving
+#    skew) over real HTTP.
 
 # %%
 import hashlib
 import math
+import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -30,6 +35,7 @@ from scipy import stats
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
+from mlcicd.artifacts import save_model
 from mlcicd.deploy import (
     BlueGreenRelease,
     CanaryPlan,
@@ -45,9 +51,13 @@ from mlcicd.deploy import (
     two_proportion_ztest,
 )
 from mlcicd.deploy.ab_stats import peeking_error_rates
+from mlcicd.deploy.serve import create_app
 from mlcicd.drift import make_drifted, reference_data
 from mlcicd.labs import checks, record
 from mlcicd.labs.ranges import check_lab_parameters
+from mlcicd.oc import largest_safe_margin, oc_curve
+from mlcicd.skew import compare_answers, http_predictions
+from mlcicd.testing import BackgroundServer
 
 # %% [markdown]
 # ## Parameters
@@ -62,6 +72,7 @@ min_smoke_accuracy = 0.9  # blue-green health check on the smoke set
 baseline_rate = 0.10  # A/B test: conversion rate of A
 expected_lift = 0.02  # A/B test: the gain of B we want to be able to detect
 ab_power = 0.8  # A/B test: chance of detecting that gain when it is real
+max_promote_risk = 0.10  # Step 7: how often a candidate max_accuracy_drop worse may pass
 
 # %% [markdown]
 # Every parameter has a legal range (`labs/params.yaml`); this cell stops the lab with
@@ -369,6 +380,179 @@ sequential = analyze_ab(users["group"], users["converted"], analysis="sequential
 print(f"this experiment, read sequentially: {sequential.recommendation} ({sequential.reason})")
 record("peeking_fixed_every_look", peeking.fixed_every_look)
 record("peeking_sequential_every_look", peeking.sequential_every_look)
+
+# %% [markdown]
+# ## Step 7: which margin? The canary's operating characteristic
+#
+# The margin `m` of Step 3 is a promise with two sides: a candidate as good as stable is
+# aborted at most alpha of the time, one `2 m` worse is promoted at most beta of the time,
+# and one `m` worse may go either way. So the margin to pick follows from the risk you can
+# accept: *"a candidate `max_accuracy_drop` worse than stable may be promoted at most
+# `max_promote_risk` of the time"*. Whether a margin keeps that promise is measured, not
+# argued: `oc_curve` plays many seeded releases (the same decision function as
+# `CanaryRelease`, fed with simulated counts) for a few true differences and counts how
+# often each ends in a promotion, with a 95 % Clopper-Pearson interval. Here, 100 releases
+# per difference for two margins: `max_accuracy_drop` and half of it. With paired evidence
+# the curve depends mostly on how often the two models disagree (by default on 4 % of
+# rows beside the difference itself), little on stable's own accuracy (95 % here).
+
+# %%
+worse_by = max_accuracy_drop
+margins = (max_accuracy_drop / 2, max_accuracy_drop)
+differences = (0.0, -worse_by / 2, -worse_by, -2 * worse_by)
+p_stable = 0.95  # stable's accuracy in the simulation (the curve depends mostly on pairs)
+curves = {}
+for margin in margins:
+    margin_plan = CanaryPlan(steps=tuple(canary_steps), min_requests=100,
+                             max_accuracy_drop=margin, min_labels=30)
+    curves[margin] = oc_curve(margin_plan, p_stable, differences, n_releases=100, seed=seed,
+                              batch_size=200, max_requests=n_requests)
+oc_table = pd.concat({f"margin {m:g}": c.set_index("difference")[
+    ["promote_rate", "promote_high", "median_requests"]] for m, c in curves.items()}, axis=1)
+display(oc_table.round(3))
+
+fig, ax = plt.subplots(figsize=(6.5, 3.5))
+for margin, curve in curves.items():
+    ax.plot(curve["difference"], curve["promote_rate"], "o-", label=f"margin {margin:g}")
+ax.axvline(-worse_by, color="0.6", ls=":")
+ax.axhline(max_promote_risk, color="#c44e52", ls="--", label="the risk you accept")
+ax.set_xlabel("true accuracy difference (candidate - stable)")
+ax.set_ylabel("P(promote)")
+ax.legend(fontsize="small")
+plt.show()
+
+# %% [markdown]
+# ## Exercise 4: pick the margin
+#
+# Write `pick_margin(curves, worse_by, max_risk)`. `curves` maps each margin to its
+# `oc_curve` frame. A margin is **safe** when, on the row whose `difference` is closest to
+# `-worse_by`, the upper 95 % bound `promote_high` is at most `max_risk` (the bound, not
+# the estimate: 100 releases cannot show a rate is small more precisely than that). Return
+# the **largest** safe margin (a wider margin promotes good candidates sooner), or `None`
+# when no margin is safe.
+
+# %% tags=["solution"]
+def pick_margin(curves: dict, worse_by: float, max_risk: float) -> float | None:
+    """The largest margin whose canary promotes a ``worse_by``-worse candidate rarely enough."""
+    safe = []
+    for margin, curve in curves.items():
+        nearest = (curve["difference"] + worse_by).abs().idxmin()
+        if curve.loc[nearest, "promote_high"] <= max_risk:
+            safe.append(margin)
+    return max(safe) if safe else None
+
+
+# %%
+checks.check_pick_margin(pick_margin)
+
+# %%
+chosen = largest_safe_margin(curves, worse_by, max_promote_risk)
+for margin, curve in curves.items():
+    at_worse = curve.loc[(curve["difference"] + worse_by).abs().idxmin()]
+    at_equal = curve.loc[curve["difference"].abs().idxmin()]
+    print(f"margin {margin:g}: a candidate {worse_by:g} worse promoted in "
+          f"{at_worse['promote_rate']:.0%} of releases (upper bound "
+          f"{at_worse['promote_high']:.0%}); an equal one promoted in "
+          f"{at_equal['promote_rate']:.0%}, after a median of "
+          f"{at_equal['median_requests']:,.0f} requests")
+if chosen is None:
+    print(f"Neither margin keeps a {worse_by:g}-worse candidate under {max_promote_risk:.0%} "
+          "with 95 % confidence: take a smaller margin, run more releases, or accept more risk.")
+else:
+    print(f"Pick margin {chosen:g}: the largest one that promotes a {worse_by:g}-worse "
+          f"candidate at most {max_promote_risk:.0%} of the time (95 % upper bound).")
+record("oc_chosen_margin", chosen)
+
+# %% [markdown]
+# The rule promises beta only for a candidate `2 m` worse; for one `m` worse it promises
+# nothing, so a risk stated at `max_accuracy_drop` needs a margin of about half of it,
+# or a measurement showing a wider one is enough. The price of a smaller margin is
+# evidence: more requests before a good candidate is promoted, and more releases that
+# run out of traffic undecided.
+#
+# ## Step 8: training-serving skew, tested over HTTP
+#
+# Every check so far scored `model.predict` on a DataFrame. Users are answered by another
+# path: a client turns a row into JSON, the server parses it and calls the model. If that
+# path changes the features (column order, units, rounding, a default for a missing
+# value), the served answers differ from the tested ones, and no offline metric shows it.
+# The test is direct: save the model as an artifact, serve it on 127.0.0.1, send held-out
+# rows over HTTP, and compare the answers row by row with the offline ones.
+#
+# `BackgroundServer` runs in this process the same app `mlcicd serve --model DIR` runs in
+# its own (a router with the artifact live in blue), so no second Python starts; the
+# `with` block stops the server however the block ends. Beside the project's client we
+# send the rows through a client written from a wrong reading of the API: it sends every
+# feature as a whole number.
+
+# %%
+def integer_client(url: str, rows: pd.DataFrame) -> list:
+    """A buggy serving wrapper: it truncates every feature to an integer before sending."""
+    return http_predictions(url, rows.astype(int), key_prefix="integer-client")
+
+
+held_out = X_live.iloc[-100:]  # rows labelled by their position in the live stream
+with tempfile.TemporaryDirectory(prefix="lab4-skew-") as folder:
+    save_model(v2.model, Path(folder) / "v2")
+    deployed = ModelVersion.from_artifact(Path(folder) / "v2")
+with BackgroundServer(create_app(Router({"blue": deployed, "green": None}))) as url:
+    served = http_predictions(url, held_out)
+    served_buggy = integer_client(url, held_out)
+offline = list(v2.model.predict(held_out))
+print(f"served {len(held_out)} rows twice by {deployed.version} on 127.0.0.1; the server has "
+      "stopped")
+
+# %% [markdown]
+# ## Exercise 5: compare the two paths
+#
+# Write `served_mismatches(offline, served, index)`: `offline` and `served` are the answers
+# for the same rows, `index` the rows' labels. Return `(mismatch_rate, rows)`: the share
+# of rows answered differently (a fraction of all rows) and the labels (from `index`, in
+# order) of those rows. JSON may spell one label `1`, `1.0` or `"1"`, depending on the
+# client: compare the answers as text, writing a whole number without its decimal point.
+
+# %% tags=["solution"]
+def served_mismatches(offline: list, served: list, index: list) -> tuple[float, list]:
+    """Share of rows answered differently, and their labels."""
+    def as_text(answer: object) -> str:
+        number = isinstance(answer, int | float | np.integer | np.floating)
+        if number and float(answer).is_integer():
+            return str(int(answer))
+        return str(answer)
+
+    rows = [label for label, a, b in zip(index, offline, served, strict=True)
+            if as_text(a) != as_text(b)]
+    return len(rows) / len(index), rows
+
+
+# %%
+checks.check_served_mismatches(served_mismatches)
+
+# %%
+faithful = compare_answers(offline, served, index=held_out.index)
+buggy = compare_answers(offline, served_buggy, index=held_out.index)
+print("the project's client:", faithful.summary())
+print("the integer client:  ", buggy.summary())
+gap = (held_out["x2"] - held_out["x1"]).abs()
+if buggy.n_mismatches:
+    print(f"The {buggy.n_mismatches} rows answered differently lie close to the decision "
+          f"boundary: median |x2 - x1| {gap[buggy.mismatches.index].median():.2f} against "
+          f"{gap.median():.2f} over all rows.")
+    display(held_out.loc[buggy.mismatches.index].assign(
+        offline=buggy.mismatches["offline"], served=buggy.mismatches["served"]).head(5))
+truth = y_live.loc[held_out.index].to_numpy()
+offline_accuracy = float(np.mean(np.asarray(offline) == truth))
+served_accuracy = float(np.mean(np.asarray(served_buggy, dtype=int) == truth))
+print(f"Accuracy on these rows: {offline_accuracy:.3f} as tested, {served_accuracy:.3f} as the "
+      "integer client's users see it; the gate only ever saw the first number.")
+record("skew_faithful_mismatches", faithful.n_mismatches)
+record("skew_buggy_mismatches", buggy.n_mismatches)
+
+# %% [markdown]
+# Truncating moves every row by less than one unit; only rows that end up on the other
+# side of the boundary change class, which is why a skew test compares answers row by row
+# rather than a summary metric. It belongs in the release pipeline between the gate and
+# the canary: the gate vouches for the artifact, the skew test for the path to users.
 
 # %% [markdown]
 #

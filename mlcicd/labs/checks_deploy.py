@@ -1,10 +1,12 @@
-"""Self-checks of lab 4 (deployment strategies): canary guardrail, sticky groups, sample size."""
+"""Self-checks of lab 4 (deployment strategies): canary guardrail, sticky groups, sample size,
+and the training-serving skew comparison."""
 
 from __future__ import annotations
 
 import ast
 import inspect
 import json
+import math
 import os
 import subprocess
 import sys
@@ -26,8 +28,10 @@ from mlcicd.deploy import (
 from mlcicd.deploy.canary_analysis import judge
 from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok, refuse_library
 from mlcicd.sequential import NonInferiorityRule
+from mlcicd.skew import check_skew, compare_answers
 
-__all__ = ["check_assign_group", "check_canary_decision", "check_users_needed"]
+__all__ = ["check_assign_group", "check_canary_decision", "check_served_mismatches",
+           "check_users_needed"]
 
 #: (labelled pairs, estimate, lower bound, upper bound, margin, what the case shows)
 _CANARY_CASES: tuple[tuple[int, float, float, float, float, str], ...] = (
@@ -246,3 +250,52 @@ def check_users_needed(users_needed: Callable[[float, float, float, float], int]
                     "for the other) and that you use every argument")
     return ok(f"your sample sizes match the normal-approximation formula on {len(_POWER_CASES)} "
               "cases, rounded up.")
+
+
+#: (offline answers, served answers, row labels, what the case shows)
+_SKEW_CASES: tuple[tuple[list, list, list, str], ...] = (
+    ([0, 1, 1, 0], [0, 1, 0, 0], [0, 1, 2, 3], "one answer of four differs"),
+    ([1, 0, 1, 1, 0], [0, 0, 1, 0, 0], [5800, 5801, 5802, 5803, 5804],
+     "rows labelled 5800 to 5804: return their labels, not their positions"),
+    ([1, 0, 1, 0], [1.0, 0.0, 1.0, 0.0], [10, 11, 12, 13],
+     "the served answers are 1.0 and 0.0: the same answers as 1 and 0"),
+    ([1, 0, 1, 0, 1], ["1", "0", "0", "0", "1"], [7, 3, 9, 1, 4],
+     "JSON gave the labels back as text: \"1\" is the answer 1, and the row labelled 9 differs"),
+    (["yes", "no", "no"], ["yes", "yes", "no"], ["a", "b", "c"],
+     "labels that are words (no number conversion possible)"),
+    ([0, 1], [1, 0], [20, 21], "every answer differs"),
+    ([np.int64(1), np.int64(0), np.int64(0)], [1, 0, "1"], ["user-1", "user-2", "user-3"],
+     "numpy integers offline, JSON answers served"),
+    ([0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 1, 1], list(range(100, 108)),
+     "three of eight answers differ"),
+)
+
+
+@checker
+def check_served_mismatches(served_mismatches: Callable[..., tuple[float, list]]) -> CheckResult:
+    """Pass when ``served_mismatches`` gives the library's mismatch rate and rows."""
+    refuse_library(served_mismatches, {"compare_answers": compare_answers,
+                                       "check_skew": check_skew}, "the row-by-row comparison")
+    for offline, served, labels, story in _SKEW_CASES:
+        wanted = compare_answers(offline, served, index=labels)
+        answer = answer_of(served_mismatches, list(offline), list(served), list(labels))
+        if not isinstance(answer, tuple | list) or len(answer) != 2:
+            return fail(f"return a pair (mismatch rate, list of row labels), got {answer!r}")
+        rate, rows = answer
+        expected_rows = list(wanted.mismatches.index)
+        try:
+            rows = list(rows)
+            rate = float(rate)
+        except (TypeError, ValueError):
+            return fail(f"return a number and a list, got {answer!r}")
+        if rows != expected_rows:
+            if sorted(map(str, rows)) == sorted(map(str, expected_rows)):
+                return fail(f"when {story}: list the rows in their order, {expected_rows}")
+            return fail(f"when {story}: expected the rows {expected_rows}, got {rows} (compare "
+                        "answers as text with whole numbers written without a decimal point, "
+                        "and return the rows' labels from `index`)")
+        if not math.isclose(rate, wanted.mismatch_rate, rel_tol=1e-9, abs_tol=1e-12):
+            return fail(f"when {story}: the mismatch rate is {wanted.mismatch_rate:.4g} "
+                        f"(mismatches / all rows, a fraction), got {rate!r}")
+    return ok(f"right on all {len(_SKEW_CASES)} cases: labels, not positions, and 1, 1.0 and "
+              "\"1\" read as one answer.")

@@ -1,19 +1,31 @@
-"""Self-checks of lab 3 (the pull-request model check): regressions, intervals, the gate."""
+"""Self-checks of release decisions: lab 3 (regressions, intervals, the gate) and lab 4's
+choice of a canary margin from operating-characteristic curves."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from mlcicd.compare import compare_models
 from mlcicd.errors import InputError
 from mlcicd.gate import GateThresholds, apply_gate
-from mlcicd.labs.checking import CheckResult, answer_of, checker, fail, ok, refuse_library
+from mlcicd.labs.checking import (
+    CheckResult,
+    answer_of,
+    checker,
+    close,
+    fail,
+    ok,
+    refuse_library,
+)
+from mlcicd.oc import largest_safe_margin
 from mlcicd.stats import BootstrapResult
 
-__all__ = ["check_gate_yaml", "check_interval_reading", "check_regressed_metrics"]
+__all__ = ["check_gate_yaml", "check_interval_reading", "check_pick_margin",
+           "check_regressed_metrics"]
 
 _BASE = {"accuracy": 0.95, "precision": 0.94, "recall": 0.96, "f1": 0.95}
 
@@ -110,3 +122,62 @@ def check_gate_yaml(gate_yaml: Callable[[], str]) -> CheckResult:
     if isinstance(data, dict) and set(data) - set(values):
         return fail(f"unknown keys {sorted(set(data) - set(values))}: the gate ignores them")
     return ok("the gate loads and holds exactly the team's three rules.")
+
+
+def _oc(points: dict[float, tuple[float, float, float]]) -> pd.DataFrame:
+    """An oc_curve-shaped frame from {difference: (promote_low, promote_rate, promote_high)}."""
+    rows = [{"difference": d, "promote_rate": rate, "promote_low": low, "promote_high": high,
+             "abort_rate": 1 - rate, "inconclusive_rate": 0.0}
+            for d, (low, rate, high) in points.items()]
+    return pd.DataFrame(rows)
+
+
+_SAFE = _oc({0.05: (0.96, 0.99, 1.0), 0.0: (0.93, 0.97, 0.99), -0.025: (0.2, 0.3, 0.4),
+             -0.05: (0.0, 0.0, 0.036)})
+_HALF = _oc({0.05: (0.96, 1.0, 1.0), 0.0: (0.96, 1.0, 1.0), -0.025: (0.8, 0.9, 0.95),
+             -0.05: (0.4, 0.5, 0.6)})
+_NEAR_MISS = _oc({0.05: (0.96, 1.0, 1.0), 0.0: (0.96, 1.0, 1.0), -0.05: (0.02, 0.06, 0.14)})
+_AT_LIMIT = _oc({0.0: (0.96, 1.0, 1.0), -0.05: (0.01, 0.04, 0.10)})
+_FLOATY = _oc({0.0: (0.96, 1.0, 1.0), 0.01 - 0.03: (0.0, 0.01, 0.05)})
+#: (curves by margin, worse_by, max_risk, expected margin, what the case shows); the check
+#: takes the expected margin from the library (tests/test_labs_checks.py compares the two).
+_MARGIN_CASES: tuple[tuple[dict[float, pd.DataFrame], float, float, float | None, str], ...] = (
+    ({0.025: _SAFE, 0.05: _HALF}, 0.05, 0.10, 0.025,
+     "margin 0.05 promotes a 0.05-worse candidate half the time; margin 0.025 rarely"),
+    ({0.05: _HALF, 0.025: _SAFE}, 0.05, 0.10, 0.025, "the same curves in the other order"),
+    ({0.02: _SAFE, 0.04: _SAFE, 0.08: _HALF}, 0.05, 0.10, 0.04,
+     "two margins are safe: the larger one promotes equal candidates sooner"),
+    ({0.08: _HALF, 0.04: _SAFE, 0.02: _SAFE}, 0.05, 0.10, 0.04,
+     "two safe margins, listed largest first"),
+    ({0.05: _HALF, 0.1: _HALF}, 0.05, 0.10, None, "no margin is safe: return None"),
+    ({0.03: _NEAR_MISS, 0.01: _SAFE}, 0.05, 0.10, 0.01,
+     "an estimate of 0.06 whose upper bound is 0.14: not shown to be under 0.10"),
+    ({0.03: _AT_LIMIT, 0.01: _SAFE}, 0.05, 0.10, 0.03,
+     "an upper bound of exactly 0.10 is at most 0.10"),
+    ({0.02: _SAFE, 0.05: _HALF}, 0.025, 0.50, 0.02,
+     "worse_by 0.025 and a risk of 0.50: read the row at -0.025"),
+    ({0.01: _FLOATY, 0.03: _HALF}, 0.02, 0.10, 0.01,
+     "the curve's difference is -0.019999999999999997, not exactly -0.02: take the closest row"),
+)
+
+
+@checker
+def check_pick_margin(pick_margin: Callable[[dict[float, pd.DataFrame], float, float],
+                                            float | None]) -> CheckResult:
+    """Pass when ``pick_margin`` picks the library's margin on every case."""
+    refuse_library(pick_margin, {"largest_safe_margin": largest_safe_margin},
+                   "the margin choice")
+    for curves, worse_by, max_risk, _, story in _MARGIN_CASES:
+        expected = largest_safe_margin(curves, worse_by, max_risk)
+        answer = answer_of(pick_margin, {m: c.copy() for m, c in curves.items()}, worse_by,
+                           max_risk)
+        right = (answer is None) if expected is None else (
+            isinstance(answer, int | float) and not isinstance(answer, bool)
+            and close(float(answer), expected))
+        if not right:
+            return fail(f"when {story} (margins {sorted(curves)}, worse_by {worse_by}, "
+                        f"max_risk {max_risk}): expected {expected}, got {answer!r}. A margin "
+                        "is safe when promote_high on the row nearest -worse_by is at most "
+                        "max_risk; return the largest safe margin, or None")
+    return ok(f"right on all {len(_MARGIN_CASES)} cases: the upper bound, the row at "
+              "-worse_by, the largest safe margin, None when none is safe.")

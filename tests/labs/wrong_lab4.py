@@ -6,10 +6,13 @@ import hashlib
 import math
 import random
 
+import numpy as np
 from _corpus import wrong
 from scipy import stats
 
 from mlcicd.deploy import required_sample_size, stable_bucket
+from mlcicd.oc import largest_safe_margin
+from mlcicd.skew import compare_answers
 
 LAB = "04_deployment_strategies"
 
@@ -185,3 +188,144 @@ def both_abort(n_pairs, estimate, lower, upper, margin, min_labels):
     if upper < 0:
         return "abort"
     return "promote" if lower > -2 * margin else "wait"
+
+
+# --- pick_margin (Step 7) ------------------------------------------------------------------
+def _row(curve, worse_by):
+    return curve.loc[(curve["difference"] + worse_by).abs().idxmin()]
+
+
+@wrong(LAB, "pick_margin", "calls the library's largest_safe_margin")
+def library_margin(curves, worse_by, max_risk):
+    return largest_safe_margin(curves, worse_by, max_risk)
+
+
+@wrong(LAB, "pick_margin", "reads the estimate instead of its upper bound")
+def point_estimate(curves, worse_by, max_risk):
+    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_rate"] <= max_risk]
+    return max(safe) if safe else None
+
+
+@wrong(LAB, "pick_margin", "reads the lower bound")
+def lower_bound(curves, worse_by, max_risk):
+    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_low"] <= max_risk]
+    return max(safe) if safe else None
+
+
+@wrong(LAB, "pick_margin", "the smallest safe margin")
+def smallest_safe(curves, worse_by, max_risk):
+    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_high"] <= max_risk]
+    return min(safe) if safe else None
+
+
+@wrong(LAB, "pick_margin", "the row at +worse_by (a better candidate)")
+def wrong_sign(curves, worse_by, max_risk):
+    safe = [m for m, c in curves.items() if _row(c, -worse_by)["promote_high"] <= max_risk]
+    return max(safe) if safe else None
+
+
+@wrong(LAB, "pick_margin", "strictly below the risk")
+def strict_bound(curves, worse_by, max_risk):
+    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_high"] < max_risk]
+    return max(safe) if safe else None
+
+
+@wrong(LAB, "pick_margin", "the first safe margin in the dict's order")
+def first_safe(curves, worse_by, max_risk):
+    for margin, curve in curves.items():
+        if _row(curve, worse_by)["promote_high"] <= max_risk:
+            return margin
+    return None
+
+
+@wrong(LAB, "pick_margin", "exact float equality to find the row")
+def exact_row(curves, worse_by, max_risk):
+    safe = []
+    for margin, curve in curves.items():
+        rows = curve[curve["difference"] == -worse_by]
+        if len(rows) and rows["promote_high"].iloc[0] <= max_risk:
+            safe.append(margin)
+    return max(safe) if safe else None
+
+
+@wrong(LAB, "pick_margin", "reads abort_rate as the risk")
+def abort_column(curves, worse_by, max_risk):
+    safe = [m for m, c in curves.items() if _row(c, worse_by)["abort_rate"] <= max_risk]
+    return max(safe) if safe else None
+
+
+@wrong(LAB, "pick_margin", "the smallest margin, always (the safest-looking guess)")
+def always_smallest(curves, worse_by, max_risk):
+    return min(curves)
+
+
+# --- served_mismatches (Step 8) ------------------------------------------------------------
+def _text(answer):
+    number = isinstance(answer, int | float | np.integer | np.floating)
+    return str(int(answer)) if number and float(answer).is_integer() else str(answer)
+
+
+def _differing(offline, served, index):
+    pairs = zip(index, offline, served, strict=True)
+    return [label for label, a, b in pairs if _text(a) != _text(b)]
+
+
+@wrong(LAB, "served_mismatches", "calls the library's compare_answers")
+def library_compare(offline, served, index):
+    report = compare_answers(offline, served, index=index)
+    return report.mismatch_rate, list(report.mismatches.index)
+
+
+@wrong(LAB, "served_mismatches", "positions instead of the rows' labels")
+def positions(offline, served, index):
+    rows = [i for i, (a, b) in enumerate(zip(offline, served, strict=True)) if _text(a) != _text(b)]
+    return len(rows) / len(index), rows
+
+
+@wrong(LAB, "served_mismatches", "compares the raw values (\"1\" is not 1)")
+def raw_values(offline, served, index):
+    rows = [label for label, a, b in zip(index, offline, served, strict=True) if a != b]
+    return len(rows) / len(index), rows
+
+
+@wrong(LAB, "served_mismatches", "str() of each answer (\"1.0\" is not \"1\")")
+def plain_str(offline, served, index):
+    rows = [label for label, a, b in zip(index, offline, served, strict=True) if str(a) != str(b)]
+    return len(rows) / len(index), rows
+
+
+@wrong(LAB, "served_mismatches", "converts every answer with int(float(...))")
+def as_int(offline, served, index):
+    rows = [label for label, a, b in zip(index, offline, served, strict=True)
+            if int(float(a)) != int(float(b))]
+    return len(rows) / len(index), rows
+
+
+@wrong(LAB, "served_mismatches", "mismatches divided by matches")
+def per_match(offline, served, index):
+    rows = _differing(offline, served, index)
+    return len(rows) / max(1, len(index) - len(rows)), rows
+
+
+@wrong(LAB, "served_mismatches", "the rate in percent")
+def percent(offline, served, index):
+    rows = _differing(offline, served, index)
+    return 100 * len(rows) / len(index), rows
+
+
+@wrong(LAB, "served_mismatches", "returns the rows that agree")
+def agreeing_rows(offline, served, index):
+    rows = [label for label in index if label not in _differing(offline, served, index)]
+    return 1 - len(rows) / len(index), rows
+
+
+@wrong(LAB, "served_mismatches", "labels shifted by one")
+def shifted_labels(offline, served, index):
+    pairs = enumerate(zip(offline, served, strict=True))
+    rows = [index[min(i + 1, len(index) - 1)] for i, (a, b) in pairs if _text(a) != _text(b)]
+    return len(rows) / len(index), rows
+
+
+@wrong(LAB, "served_mismatches", "no skew, whatever the answers")
+def no_skew(offline, served, index):
+    return 0.0, []
