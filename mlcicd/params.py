@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mlcicd.errors import InputError
-from mlcicd.io import short_repr
+from mlcicd.safe_parse import short_repr
 
 __all__ = ["SEED", "Boolean", "Choice", "Integer", "Real", "check", "is_integer", "is_number",
            "validate_params"]

@@ -38,7 +38,7 @@ from mlcicd.training import TrainConfig, train
 seed = 0  # seeds the split, the models and the bootstrap
 test_size = 0.25  # share of rows held out for the comparison
 baseline_model = "random_forest"  # the model in production
-baseline_params = {"n_estimators": 100}
+baseline_params = {"n_estimators": 50}
 candidate_model = "logistic_regression"  # the model the pull request proposes
 candidate_params = {"C": 1.0}
 max_regression = 0.01  # largest drop allowed on any metric, 0.01 is 1 point

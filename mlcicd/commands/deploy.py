@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlcicd.commands import options
 from mlcicd.errors import EXIT_OK, CheckFailed, InputError
+from mlcicd.params import Integer, check
 from mlcicd.paths import PLOT_SUFFIXES, PathCheck
 
 if TYPE_CHECKING:
@@ -150,10 +151,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from mlcicd.deploy import ModelVersion, Router
     from mlcicd.deploy.serve import ADMIN_TOKEN_ENV, bind_socket, serve
 
-    if not 0 < args.port < 65536:
-        raise InputError(f"--port must be between 1 and 65535, got {args.port}")
-    if args.max_events < 1:
-        raise InputError(f"--max-events must be >= 1, got {args.max_events}")
+    check("serve", "--port", args.port, Integer(1, 65535))
+    check("serve", "--max-events", args.max_events, Integer(low=1))
     live = ModelVersion.from_artifact(args.model)
     candidate = ModelVersion.from_artifact(args.candidate) if args.candidate else None
     router = Router({"blue": live, "green": candidate}, max_events=args.max_events)
