@@ -118,7 +118,7 @@ def test_report_renders_as_table_markdown_and_figure():
         (lambda: assign_groups(["u"], split=(0.6, 0.6)), "sum to 1"),
         (lambda: assign_groups(["u"], split=1.0), "strictly between"),
         (lambda: two_proportion_ztest(11, 10, 1, 10), "between 0"),
-        (lambda: two_proportion_ztest(1, 0, 1, 10), "n_a must be positive"),
+        (lambda: two_proportion_ztest(1, 0, 1, 10), "n_a must be a positive integer, got 0"),
         (lambda: required_sample_size(0.1, 0.1), "equal"),
         (lambda: cohens_h(1.2, 0.1), "proportion"),
         (lambda: analyze_ab(["A", "C"], [True, False]), "'A' or 'B'"),

@@ -35,7 +35,7 @@ from scipy import stats
 
 from mlcicd.deploy.hashing import stable_buckets
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, check
+from mlcicd.params import Integer, Real, check
 from mlcicd.sequential import SequentialInterval, difference_cs
 
 __all__ = [
@@ -122,14 +122,10 @@ def two_proportion_ztest(successes_a: int, n_a: int, successes_b: int, n_b: int,
     >>> round(r.ci_low, 4), round(r.ci_high, 4)
     (0.0021, 0.0579)
     """
-    for name, n in (("n_a", n_a), ("n_b", n_b)):
-        if int(n) <= 0:
-            raise InputError(f"{name} must be positive, got {n}")
     for name, x, n in (("successes_a", successes_a, n_a), ("successes_b", successes_b, n_b)):
-        if not 0 <= int(x) <= int(n):
-            raise InputError(f"{name} must be between 0 and its group size {n}, got {x}")
-    if not 0.0 < confidence < 1.0:
-        raise InputError(f"confidence must be in (0, 1), got {confidence}")
+        size = check("two_proportion_ztest", name.replace("successes", "n"), n, Integer(low=1))
+        check("two_proportion_ztest", name, x, Integer(0, size))
+    check("two_proportion_ztest", "confidence", confidence, Real(0, 1, closed="neither"))
     p_a, p_b = successes_a / n_a, successes_b / n_b
     pooled = (successes_a + successes_b) / (n_a + n_b)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
@@ -152,8 +148,7 @@ def cohens_h(p_a: float, p_b: float) -> float:
     0.094
     """
     for name, p in (("p_a", p_a), ("p_b", p_b)):
-        if not 0.0 <= p <= 1.0:
-            raise InputError(f"{name} must be a proportion in [0, 1], got {p}")
+        check("cohens_h", name, p, Real(0, 1))
     return 2 * math.asin(math.sqrt(p_b)) - 2 * math.asin(math.sqrt(p_a))
 
 
@@ -166,14 +161,11 @@ def required_sample_size(p_a: float, p_b: float, *, alpha: float = 0.05, power: 
     >>> required_sample_size(0.10, 0.12)
     3841
     """
-    if not (0 < p_a < 1 and 0 < p_b < 1):
-        raise InputError(f"p_a and p_b must be in (0, 1), got {p_a}, {p_b}")
+    for name, value in (("p_a", p_a), ("p_b", p_b), ("alpha", alpha), ("power", power)):
+        check("required_sample_size", name, value, Real(0, 1, closed="neither"))
+    check("required_sample_size", "ratio", ratio, Real(0, closed="neither"))
     if p_a == p_b:
         raise InputError("p_a and p_b are equal: no sample size detects a zero difference")
-    if not 0 < alpha < 1 or not 0 < power < 1:
-        raise InputError(f"alpha and power must be in (0, 1), got {alpha}, {power}")
-    if not ratio > 0:
-        raise InputError(f"ratio must be positive, got {ratio}")
     z_a = stats.norm.ppf(1 - alpha / 2)
     z_b = stats.norm.ppf(power)
     p_bar = (p_a + ratio * p_b) / (1 + ratio)
@@ -226,8 +218,7 @@ def simulate_ab(n_users: int, p_a: float, p_b: float, split: float | Sequence[fl
     >>> df.equals(simulate_ab(1000, 0.10, 0.12, seed=1))
     True
     """
-    if int(n_users) < 2:
-        raise InputError(f"n_users must be at least 2, got {n_users}")
+    check("simulate_ab", "n_users", n_users, Integer(low=2))
     cohens_h(p_a, p_b)  # validates the two rates
     users = [f"user-{i:07d}" for i in range(int(n_users))]
     groups = assign_groups(users, split, salt)
@@ -322,10 +313,8 @@ def peeking_error_rates(*, n_experiments: int = 1000, looks: int = 19,
     for name, value in (("n_experiments", n_experiments), ("looks", looks),
                         ("users_per_look", users_per_look)):
         check("peeking_error_rates", name, value, Integer(low=1))
-    if not 0.0 < rate < 1.0:
-        raise InputError(f"rate must be in (0, 1), got {rate!r}")
-    if not 0.0 < alpha < 0.5:
-        raise InputError(f"alpha must be in (0, 0.5), got {alpha!r}")
+    check("peeking_error_rates", "rate", rate, Real(0, 1, closed="neither"))
+    check("peeking_error_rates", "alpha", alpha, Real(0, 0.5, closed="neither"))
     rng = np.random.default_rng(seed)
     shape = (n_experiments, looks)
     conv_a = rng.binomial(users_per_look, rate, shape).cumsum(axis=1)
