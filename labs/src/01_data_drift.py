@@ -448,6 +448,14 @@ for kind in timelines:
     print(f"{kind} drift from batch {DRIFT_BATCH}: labels know {when(row['labels'])}, "
           f"the estimated accuracy {when(row['estimated accuracy'])}, prediction drift "
           f"{when(row['prediction drift'])}.")
+columns = {"labels": "label_alarm", "estimated accuracy": "estimate_alarm",
+           "prediction drift": "prediction_alarm"}
+early = [f"{signal} ({kind})" for kind, t in timelines.items()
+         for signal, column in columns.items() if t.loc[:DRIFT_BATCH - 1, column].any()]
+if early:
+    print(f"already alarming before batch {DRIFT_BATCH}, with no drift: {', '.join(early)}; an "
+          f"alarm that rings on undrifted batches (a bar of {min_accuracy} above what the "
+          "model reaches anyway, or chance) says nothing about the drift.")
 if not np.isnan(alarms.loc["concept", "prediction drift"]):
     print(f"(under concept drift the model's outputs did not move: that prediction-drift alarm "
           f"is one of the false alarms a test at level {MONITOR_ALPHA} per batch allows.)")
