@@ -1,21 +1,27 @@
 """One release policy: every consumer reads the tolerance and the metrics from the gate file.
 
 The pull-request comparison (``ci/pr_check.sh`` -> ``mlcicd compare``), the gate
-(``mlcicd gate``) and the pipeline's gate stage (``ci/pipeline.sh gate``) are pointed at a
-scratch copy of ``config/gate.yaml``; changing that copy must change every verdict the
-same way, and the pull-request comment must never say "passed" and "fail" at once.
+(``mlcicd gate``) and the pipeline's gate stage (``ci/pipeline.sh gate``) read
+``config/gate.yaml`` itself, then an edited scratch copy of it; changing that copy must
+change every verdict the same way, and the pull-request comment must never say "passed"
+and "fail" at once.
+
+The candidate's PR check under the committed file runs once per session (``pr_work``);
+each edited copy gets a whole PR check run of its own, end to end.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from once import build_once
 
 ROOT = Path(__file__).resolve().parents[1]
 MLCICD = Path(sys.executable).parent / "mlcicd"
@@ -38,32 +44,53 @@ def run(script: str, args: list[str], env: dict[str, str]) -> subprocess.Complet
                           capture_output=True, text=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pr_work(tmp_path_factory) -> Path:
-    """Where the PR check put its data and the less regularised candidate (trained once)."""
-    work = tmp_path_factory.mktemp("policy")
+    """The PR check of the less regularised candidate under the committed gate file.
+
+    Built once per test session (tests/once.py) and read-only: ``data/``, the trained
+    ``out/candidate`` and the comment of that run, with its exit code in ``status``.
+    """
+    return build_once(tmp_path_factory, "policy-candidate", check_the_candidate)
+
+
+def check_the_candidate(work: Path) -> None:
     config = work / "candidate.yaml"
     config.write_text(yaml.safe_dump(CANDIDATE), encoding="utf-8")
+    # No PR_CHECK_GATE: the script's default, config/gate.yaml itself.
     result = run("pr_check.sh", [], {"PR_CHECK_CONFIG": str(config),
                                      "PR_CHECK_DATA": str(work / "data"),
                                      "PR_CHECK_OUT": str(work / "out")})
-    assert result.returncode == 1, result.stderr  # the committed 1-point gate
+    assert result.returncode in (0, 1), result.stderr
+    (work / "status").write_text(str(result.returncode), encoding="utf-8")
+
+
+def own_copy(pr_work: Path, tmp_path: Path) -> Path:
+    """The shared work folder copied into ``tmp_path``, so a test may write to it."""
+    work = tmp_path / "work"
+    shutil.copytree(pr_work, work, ignore=shutil.ignore_patterns(".built"))
     return work
 
 
-def verdicts(work: Path, gate: Path) -> dict[str, object]:
-    """What each consumer says about the candidate under ``gate``."""
-    env = {"PR_CHECK_CONFIG": str(work / "candidate.yaml"), "PR_CHECK_DATA": str(work / "data"),
-           "PR_CHECK_OUT": str(work / "out"), "PR_CHECK_GATE": str(gate)}
-    pr = run("pr_check.sh", [], env)
+def pr_check_under(work: Path, gate: Path) -> int:
+    """Run the whole PR check on ``work``'s candidate config under ``gate``; its exit code."""
+    return run("pr_check.sh", [], {
+        "PR_CHECK_CONFIG": str(work / "candidate.yaml"), "PR_CHECK_DATA": str(work / "data"),
+        "PR_CHECK_OUT": str(work / "out"), "PR_CHECK_GATE": str(gate)}).returncode
+
+
+def verdicts(work: Path, pr_check: int, gate: Path | None) -> dict[str, object]:
+    """What each consumer says about the candidate: the PR check (its exit code
+    ``pr_check`` and the comment in ``work/out``) and the pipeline's gate stage, run here
+    on the same candidate under ``gate`` (None: the stage's default, config/gate.yaml)."""
     comment = (work / "out" / "comment.md").read_text(encoding="utf-8")
     stage = run("pipeline.sh", ["gate"], {"PIPELINE_OUT": str(work / "out"),
                                           "PIPELINE_DATA": str(work / "data"),
-                                          "PIPELINE_GATE": str(gate)})
+                                          **({"PIPELINE_GATE": str(gate)} if gate else {})})
     marks = dict(re.findall(r"^\| (\w+) \| [\d.]+ \| [\d.]+ \| [^|]+ \| (\S+) \|$", comment,
                             re.M))
     return {
-        "pr_check": pr.returncode,
+        "pr_check": pr_check,
         "comparison": "candidate passes" in comment,
         "gate": "Quality gate passed" in comment,
         "result": "Result: pass" in comment,
@@ -74,7 +101,10 @@ def verdicts(work: Path, gate: Path) -> dict[str, object]:
 
 
 def test_the_committed_gate_fails_the_candidate_everywhere(pr_work, tmp_path):
-    seen = verdicts(pr_work, gate_copy(tmp_path, "gate.yaml"))
+    # The session's PR check already ran under config/gate.yaml itself: its comment and
+    # exit code are the verdict; the pipeline's gate stage reads the same committed file.
+    work = own_copy(pr_work, tmp_path)
+    seen = verdicts(work, int((work / "status").read_text(encoding="utf-8")), None)
     assert seen == {
         "pr_check": 1, "comparison": False, "gate": False, "result": False,
         "pipeline_gate": 1, "failed_rows": ["recall"],
@@ -83,7 +113,9 @@ def test_the_committed_gate_fails_the_candidate_everywhere(pr_work, tmp_path):
 
 
 def test_a_looser_tolerance_in_the_file_passes_it_everywhere(pr_work, tmp_path):
-    seen = verdicts(pr_work, gate_copy(tmp_path, "loose.yaml", max_regression=0.03))
+    work = own_copy(pr_work, tmp_path)
+    gate = gate_copy(tmp_path, "loose.yaml", max_regression=0.03)
+    seen = verdicts(work, pr_check_under(work, gate), gate)
     assert seen == {
         "pr_check": 0, "comparison": True, "gate": True, "result": True,
         "pipeline_gate": 0, "failed_rows": [],
@@ -93,13 +125,14 @@ def test_a_looser_tolerance_in_the_file_passes_it_everywhere(pr_work, tmp_path):
 
 def test_the_metric_list_in_the_file_decides_what_is_checked(pr_work, tmp_path):
     # Without recall in the list, the same 1-point tolerance passes it everywhere.
+    work = own_copy(pr_work, tmp_path)
     gate = gate_copy(tmp_path, "no-recall.yaml", regression_metrics=["accuracy", "roc_auc"])
-    seen = verdicts(pr_work, gate)
+    seen = verdicts(work, pr_check_under(work, gate), gate)
     assert seen == {
         "pr_check": 0, "comparison": True, "gate": True, "result": True,
         "pipeline_gate": 0, "failed_rows": [], "checked_rows": ["accuracy", "roc_auc"],
     }
-    gate_md = (pr_work / "out" / "gate.md").read_text(encoding="utf-8")
+    gate_md = (work / "out" / "gate.md").read_text(encoding="utf-8")
     assert "| max_regression | roc_auc |" in gate_md
     assert "| max_regression | recall |" not in gate_md
 
