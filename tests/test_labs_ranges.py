@@ -158,4 +158,6 @@ def test_an_out_of_range_value_stops_the_real_lab_in_its_first_cell(tmp_path, ca
     index, error = errors[0]
     assert "check_lab_parameters" in executed.cells[index].source
     assert [line for line in error.traceback if line.strip()] == [sentence], "one sentence"
+    later = [c for c in executed.cells[index + 1 :] if c.cell_type == "code"]
+    assert later and all(c.execution_count is None for c in later), "no cell runs after it"
     assert json.loads((out / "summary.json").read_text())[0]["status"] == "failed"
