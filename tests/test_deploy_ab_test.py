@@ -117,10 +117,10 @@ def test_report_renders_as_table_markdown_and_figure():
     [
         (lambda: assign_groups(["u"], split=(0.6, 0.6)), "sum to 1"),
         (lambda: assign_groups(["u"], split=1.0), "strictly between"),
-        (lambda: two_proportion_ztest(11, 10, 1, 10), "between 0"),
+        (lambda: two_proportion_ztest(11, 10, 1, 10), r"successes_a must be an integer in \[0, 10"),
         (lambda: two_proportion_ztest(1, 0, 1, 10), "n_a must be a positive integer, got 0"),
         (lambda: required_sample_size(0.1, 0.1), "equal"),
-        (lambda: cohens_h(1.2, 0.1), "proportion"),
+        (lambda: cohens_h(1.2, 0.1), r"p_a must be a number in \[0, 1\], got 1.2"),
         (lambda: analyze_ab(["A", "C"], [True, False]), "'A' or 'B'"),
         (lambda: analyze_ab(["A", "A"], [True, False]), "both groups"),
         (lambda: simulate_ab(1, 0.1, 0.1), "n_users"),
