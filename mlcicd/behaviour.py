@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, Real, check
+from mlcicd.params import Choice, Integer, Real, check
 
 __all__ = [
     "BehaviourResult",
@@ -154,8 +154,7 @@ def directional_test(model: Any, X: Any, perturb: Callable[[pd.DataFrame], pd.Da
     ...                  name="bigger is riskier", expect="increase").passed
     True
     """
-    if expect not in {"increase", "decrease"}:
-        raise InputError(f"expect must be 'increase' or 'decrease', got {expect!r}")
+    check("directional_test", "expect", expect, Choice(("increase", "decrease")))
     classes = list(getattr(model, "classes_", []))
     if positive_class not in classes:
         raise InputError(f"positive_class {positive_class!r} is not one of the model's "

@@ -18,13 +18,28 @@ import pandas as pd
 import pytest
 
 import mlcicd
+from mlcicd.behaviour import slice_gate
+from mlcicd.boundaries import information_for, rho_for
+from mlcicd.deploy.ab_stats import (
+    cohens_h,
+    peeking_error_rates,
+    required_sample_size,
+    simulate_ab,
+    two_proportion_ztest,
+)
 from mlcicd.deploy.canary_analysis import CanaryPlan
+from mlcicd.deploy.log import EventLog, RunningSummary
 from mlcicd.deploy.monitor import Monitor
+from mlcicd.deploy.monitor_rules import window_alpha
+from mlcicd.deploy.server_state import ServerLimits
+from mlcicd.drift.detect import detect_drift
+from mlcicd.drift.estimate import ConfidenceBasedEstimator
 from mlcicd.errors import InputError
 from mlcicd.gate import apply_gate
 from mlcicd.labs.frontend import lab_command
 from mlcicd.oc import simulate_canary
 from mlcicd.registry import rollback
+from mlcicd.skew import compare_answers
 from mlcicd.training import TrainConfig
 from mlcicd.validation.infer import infer_schema
 from mlcicd.validation.schema import ColumnSchema, Schema
@@ -126,6 +141,23 @@ CALLS = [
     ("schema column 'x'", "'std_max'", lambda v, tmp: ColumnSchema("x", std_max=v)),
     ("schema", "'min_rows'", lambda v, tmp: Schema(min_rows=v)),
     ("metrics", "'accuracy'", lambda v, tmp: apply_gate({"accuracy": v}, {"min_accuracy": 0.5})),
+    ("two_proportion_ztest", "n_a", lambda v, tmp: two_proportion_ztest(1, v, 1, 10)),
+    ("cohens_h", "p_a", lambda v, tmp: cohens_h(v, 0.1)),
+    ("required_sample_size", "ratio", lambda v, tmp: required_sample_size(0.1, 0.2, ratio=v)),
+    ("simulate_ab", "n_users", lambda v, tmp: simulate_ab(v, 0.1, 0.2)),
+    ("peeking_error_rates", "rate", lambda v, tmp: peeking_error_rates(rate=v)),
+    ("RunningSummary", "latency_window", lambda v, tmp: RunningSummary(latency_window=v)),
+    ("EventLog", "max_events", lambda v, tmp: EventLog(max_events=v)),
+    ("window_alpha", "alpha", lambda v, tmp: window_alpha(v, 1)),
+    ("ServerLimits", "predict_timeout_s", lambda v, tmp: ServerLimits(predict_timeout_s=v)),
+    ("rho_for", "information", lambda v, tmp: rho_for(v)),
+    ("information_for", "half_width", lambda v, tmp: information_for(v)),
+    ("compare_answers", "max_mismatch_rate",
+     lambda v, tmp: compare_answers([1], [1], max_mismatch_rate=v)),
+    ("ConfidenceBasedEstimator", "alpha", lambda v, tmp: ConfidenceBasedEstimator(alpha=v)),
+    ("detect_drift", "alpha", lambda v, tmp: detect_drift(FRAME, FRAME, alpha=v)),
+    ("slice_gate", "min_accuracy",
+     lambda v, tmp: slice_gate([0, 1], [0, 1], ["a", "b"], min_accuracy=v)),
 ]
 
 

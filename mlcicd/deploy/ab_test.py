@@ -45,7 +45,7 @@ from mlcicd.deploy.base import Release, live_slot_of
 from mlcicd.deploy.router import ModelVersion, Router
 from mlcicd.errors import InputError
 from mlcicd.markdown import table
-from mlcicd.params import Real, check
+from mlcicd.params import Choice, Real, check
 from mlcicd.sequential import SequentialInterval
 
 __all__ = [
@@ -176,7 +176,7 @@ def analyze_ab(groups: Sequence[str], converted: Sequence[bool], *,
     if unknown:
         raise InputError(f"groups must be 'A' or 'B', found {sorted(map(str, unknown))[:5]}")
     check("analyze_ab", "alpha", alpha, Real(0, 1, closed="neither"))
-    _check_analysis(analysis, alpha)
+    _check_analysis("analyze_ab", analysis, alpha)
     n_a, n_b = int((g == "A").sum()), int((g == "B").sum())
     if n_a == 0 or n_b == 0:
         raise InputError(f"both groups need users, got A={n_a}, B={n_b}")
@@ -202,9 +202,8 @@ def analyze_ab(groups: Sequence[str], converted: Sequence[bool], *,
     return ABTestReport(test, h, srm, alpha, rec, why, analysis, interval)
 
 
-def _check_analysis(analysis: str, alpha: float) -> None:
-    if analysis not in ANALYSES:
-        raise InputError(f"analysis must be one of {', '.join(ANALYSES)}, got {analysis!r}")
+def _check_analysis(caller: str, analysis: str, alpha: float) -> None:
+    check(caller, "analysis", analysis, Choice(ANALYSES))
     if analysis == "sequential" and not alpha < 0.5:
         raise InputError(f"alpha must be in (0, 0.5) for the sequential analysis, got {alpha}")
 
@@ -266,7 +265,7 @@ class ABTest(Release):
             raise InputError(f"treatment slot {treatment_slot!r} is live; pick an idle one")
         self.share_b = check_split(split)
         check("ABTest", "alpha", alpha, Real(0, 1, closed="neither"))
-        _check_analysis(analysis, alpha)
+        _check_analysis("ABTest", analysis, alpha)
         self.analysis = analysis
         self.candidate = candidate
         self.treatment_slot = treatment_slot

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import binom
 
 from mlcicd.errors import InputError
-from mlcicd.params import Integer, Real, check
+from mlcicd.params import Choice, Integer, Real, check
 from mlcicd.sequential import NonInferiorityRule, SequentialInterval, paired_difference_cs
 from mlcicd.stats import McNemarResult
 
@@ -96,9 +96,7 @@ class ShadowRule:
     beta: float = 0.05
 
     def __post_init__(self) -> None:
-        if self.analysis not in SHADOW_ANALYSES:
-            raise InputError(
-                f"analysis must be one of {', '.join(SHADOW_ANALYSES)}, got {self.analysis!r}")
+        check("ShadowRule", "analysis", self.analysis, Choice(SHADOW_ANALYSES))
         check("ShadowRule", "min_samples", self.min_samples, Integer(low=1))
         # Validates margin, alpha and beta with the same messages as every other rule.
         NonInferiorityRule(self.margin, self.alpha, self.beta)

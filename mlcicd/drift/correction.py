@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from mlcicd.errors import InputError
+from mlcicd.params import Choice, check
 
 __all__ = ["CORRECTIONS", "adjust_pvalues"]
 
@@ -47,8 +48,7 @@ def adjust_pvalues(pvalues: Any, method: str = "bh") -> np.ndarray:
     >>> adjust_pvalues([0.01, float("nan")], "bonferroni")
     array([0.01,  nan])
     """
-    if method not in CORRECTIONS:
-        raise InputError(f"correction must be one of {', '.join(CORRECTIONS)}, got {method!r}")
+    check("adjust_pvalues", "method", method, Choice(CORRECTIONS))
     values = np.asarray(pvalues, dtype=float).reshape(-1)
     tested = ~np.isnan(values)
     if np.any((values[tested] < 0) | (values[tested] > 1)):

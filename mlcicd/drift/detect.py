@@ -17,7 +17,7 @@ from mlcicd.drift.report import NOT_TESTED, DriftReport, FeatureDrift
 from mlcicd.drift.wasserstein import Wasserstein
 from mlcicd.errors import InputError
 from mlcicd.io import require_columns
-from mlcicd.params import Integer, Real, check
+from mlcicd.params import Choice, Integer, Real, check
 
 __all__ = ["DISCRETE_MAX_LEVELS", "FEATURE_TESTS", "detect_drift", "is_discrete"]
 
@@ -180,8 +180,7 @@ def _check_arguments(
         if repeated:
             raise InputError(f"{name} has repeated column name(s): {_names(repeated)}")
     check("detect_drift", "alpha", alpha, Real(0, 1, closed="neither"))
-    if correction not in CORRECTIONS:
-        raise InputError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+    check("detect_drift", "correction", correction, Choice(CORRECTIONS))
     if drift_share is not None:
         check("detect_drift", "drift_share", drift_share, Real(0, 1, closed="right"))
 
