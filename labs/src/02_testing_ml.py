@@ -413,8 +413,9 @@ for name in table.index[table["status"] == "uncertain"]:
           f"bounds [{row['lower_bound']:.3f}, {row['upper_bound']:.3f}] straddle the bar, so "
           "these rows cannot show whether the slice is good or bad.")
 for name in table.index[table["status"] == "too few rows"]:
-    print(f"- {name}: only {int(table.loc[name, 'rows'])} rows, under the gate's minimum of "
-          "20: not judged at all.")
+    rows = int(table.loc[name, "rows"])
+    print(f"- {name}: only {rows} row{'s' if rows != 1 else ''}, under the gate's minimum "
+          "of 20: not judged at all.")
 print("Clinic B's sizes are 50 % larger, so its benign tumours look like malignant ones: "
       "the slices that hold them are where the model errs."
       if "clinic B" in str(worst) else
@@ -478,8 +479,8 @@ record("point_estimate_false_fails", naive_fails / n_trials)
 # %% [markdown]
 # The bound is what makes the gate usable: a rule that fails good models often gets
 # switched off, and then it catches nothing. The price is the "uncertain" verdict: a
-# slice with a few dozen rows cannot prove a 90 % accuracy either way, and the honest
-# answer is to collect more rows for it before trusting any verdict.
+# slice with a few dozen rows often cannot show on which side of the bar it is, and the
+# honest answer is to collect more rows for it before trusting any verdict.
 #
 # ## Wrap-up
 #
