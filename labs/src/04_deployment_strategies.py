@@ -535,9 +535,11 @@ print("the project's client:", faithful.summary())
 print("the integer client:  ", buggy.summary())
 gap = (held_out["x2"] - held_out["x1"]).abs()
 if buggy.n_mismatches:
-    print(f"The {buggy.n_mismatches} rows answered differently lie close to the decision "
-          f"boundary: median |x2 - x1| {gap[buggy.mismatches.index].median():.2f} against "
-          f"{gap.median():.2f} over all rows.")
+    near, typical = gap[buggy.mismatches.index].median(), gap.median()
+    where = "closer to" if near < typical else "no closer to"
+    print(f"The {buggy.n_mismatches} rows answered differently lie {where} the decision "
+          f"boundary than the others: median |x2 - x1| {near:.2f} against {typical:.2f} "
+          "over all rows.")
     display(held_out.loc[buggy.mismatches.index].assign(
         offline=buggy.mismatches["offline"], served=buggy.mismatches["served"]).head(5))
 truth = y_live.loc[held_out.index].to_numpy()
