@@ -424,14 +424,13 @@ def test_nightly_cycle_without_drift_keeps_the_model_and_reports(tmp_path):
 def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_path):
     import pandas as pd
 
+    from mlcicd.datasets import export_dataset
+
     before = baseline_files()
-    data = tmp_path / "data"
-    subprocess.run(
-        [str(BIN / "mlcicd"), "datasets", "export", "breast-cancer", "--out", str(data)],
-        check=True,
-        capture_output=True,
-    )
-    batch = pd.read_csv(data / "test.csv")
+    # The batch starts from the export the script makes (in-process here: the script
+    # itself runs `mlcicd datasets export` into the same folder, and finds these bytes).
+    _, test_csv = export_dataset("breast-cancer", tmp_path / "data")
+    batch = pd.read_csv(test_csv)
     features = [name for name in batch.columns if name != "target"]
     batch[features] = batch[features] * 1.25  # every measurement reads 25 % high
     batch.to_csv(tmp_path / "batch.csv", index=False)
