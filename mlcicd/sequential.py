@@ -177,9 +177,9 @@ def _check_part(name: str, part: int, whole_name: str, whole: int) -> None:
 
 def _normal_interval(estimate: float, method: str, counts: tuple[int, ...], n: int,
                      alpha: float, rho: float | None) -> SequentialInterval:
-    rho = rho_for(DEFAULT_INFORMATION, alpha / 2) if rho is None else float(rho)
-    if not rho > 0:
-        raise InputError(f"rho must be positive, got {rho!r}")
+    if rho is None:
+        rho = rho_for(DEFAULT_INFORMATION, alpha / 2)
+    rho = check("", "rho", rho, Real(0, closed="neither"))
     if n == 0 or not np.isfinite(estimate):
         return SequentialInterval(estimate, -1.0, 1.0, n, alpha, method, counts, 0.0, rho)
     variance_of = variance_at(method, counts)

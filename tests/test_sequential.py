@@ -160,7 +160,7 @@ def test_the_rule_states_its_risks_with_its_numbers():
         (lambda: difference_cs(1, 2, 3, 2), "successes_b must be <= n_b"),
         (lambda: difference_cs(1, -2, 0, 2), "n_a must be a non-negative integer, got -2"),
         (lambda: paired_difference_cs(3, 3, 5), "a_only \\+ b_only must be <= n"),
-        (lambda: paired_difference_cs(0, 0, 5, rho=-1.0), "rho must be positive"),
+        (lambda: paired_difference_cs(0, 0, 5, rho=-1.0), "rho must be a number > 0, got -1.0"),
         (lambda: information_for(0.0), "half_width must be a number in \\(0, 1\\)"),
         (lambda: SequentialInterval(0.0, -0.1, 0.1, 10, 0.05).lower(0.9), "alpha"),
     ],

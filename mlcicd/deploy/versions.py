@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlcicd.errors import InputError
-from mlcicd.params import is_number
+from mlcicd.params import Real, check, is_number
 
 __all__ = ["FeatureLimits", "MAX_ABS_FEATURE", "ModelVersion", "RoutingTable"]
 
@@ -180,8 +180,7 @@ class RoutingTable:
         if len(set(names)) != len(names):
             raise InputError(f"routing table names a slot twice: {names}")
         for name, w in self.weights:
-            if not np.isfinite(w) or w < 0 or w > 1:
-                raise InputError(f"weight of slot {name!r} must be in [0, 1], got {w!r}")
+            check("RoutingTable", f"weight of slot {name!r}", w, Real(0, 1))
         total = sum(w for _, w in self.weights)
         if abs(total - 1.0) > 1e-9:
             raise InputError(f"slot weights must sum to 1, got {total:g}")
