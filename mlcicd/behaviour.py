@@ -200,14 +200,20 @@ class SliceReport:
     def passed(self) -> bool:
         return not self.failed_slices
 
+    @property
+    def judged(self) -> int:
+        """Slices with enough rows to be tested: the Bonferroni divisor of ``alpha``."""
+        return int((self.table["status"] != "too few rows").sum())
+
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
     def risks(self) -> str:
         """What the gate risks, in one sentence."""
         return (f"A model whose every slice is at least {self.min_accuracy:.0%} accurate is "
-                f"failed in at most {self.alpha:.0%} of evaluations (Bonferroni over "
-                f"{len(self.table)} slices); a slice that is worse passes unnoticed when it "
+                f"failed in at most {self.alpha:.0%} of evaluations (Bonferroni over the "
+                f"{self.judged} slice{'' if self.judged == 1 else 's'} with enough rows to judge); "
+                "a slice that is worse passes unnoticed when it "
                 "has too few rows to show it, so read the 'uncertain' rows.")
 
 
@@ -230,6 +236,7 @@ def slice_gate(y_true: Any, y_pred: Any, slices: Any, *, min_accuracy: float,
         raise InputError("y_true, y_pred and slices must be non-empty and of one length")
     check("slice_gate", "min_accuracy", min_accuracy, Real(0, 1, closed="neither"))
     check("slice_gate", "alpha", alpha, Real(0, 0.5, closed="neither"))
+    check("slice_gate", "min_rows", min_rows, Integer(1))
     correct = pd.Series(truth == predicted).groupby(groups.to_numpy())
     table = pd.DataFrame({"rows": correct.size(), "correct": correct.sum().astype(int)})
     table.index.name = "slice"

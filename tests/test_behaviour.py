@@ -83,7 +83,14 @@ def test_small_slices_are_reported_not_judged():
     report = slice_gate([1] * 25, [0] * 25, ["big"] * 20 + ["tiny"] * 5, min_accuracy=0.9)
     assert report.to_frame().loc["tiny", "status"] == "too few rows"
     assert report.failed_slices == ["big"]
-    assert "Bonferroni" in report.risks()
+    # alpha is split over the one judged slice, and the sentence counts that one only
+    assert report.judged == 1
+    assert "Bonferroni over the 1 slice with enough rows" in report.risks()
+
+
+def test_slice_gate_min_rows_must_be_a_positive_integer():
+    with pytest.raises(InputError, match="slice_gate: min_rows must be a positive integer"):
+        slice_gate([1], [1], ["a"], min_accuracy=0.9, min_rows=0)
 
 
 def test_calibration_report_sees_overconfidence():
