@@ -8,6 +8,7 @@ the workflow's jobs do with the committed configuration.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -19,11 +20,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from once import build_once
 
 from mlcicd.artifacts import load_model
 
-# One run of the whole pipeline (the `released` fixture) serves most tests here: they share
-# one xdist worker (`make test` uses --dist loadgroup), so it runs once, and starts early.
+# One run of the whole pipeline (the `released` fixture, built once per session) serves most
+# tests here: they share one xdist worker (`make test` uses --dist loadgroup), so the other
+# worker never waits for it, and the run starts early.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline_run")]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,16 +71,32 @@ def pipeline(stage: str, work: Path, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def released(tmp_path_factory) -> tuple[Path, dict[str, subprocess.CompletedProcess]]:
-    """One run of every model stage of the workflow, in order, on the committed config."""
-    work = tmp_path_factory.mktemp("pipeline")
+    """One run of every model stage of the workflow, in order, on the committed config.
+
+    Built once per test session however many xdist workers ask (tests/once.py), and
+    shared: tests only read it, and copy what they change into their own ``tmp_path``.
+    """
+    work = build_once(tmp_path_factory, "pipeline-released", run_every_stage)
+    recorded = json.loads((work / "results.json").read_text(encoding="utf-8"))
+    return work, {stage: subprocess.CompletedProcess(**result)
+                  for stage, result in recorded.items()}
+
+
+def run_every_stage(work: Path) -> None:
+    """The workflow's stages in order, stopping at the first failure; the plain export."""
     results = {}
     for _, stage in workflow_stages():
-        results[stage] = pipeline(stage, work)
-        if results[stage].returncode != 0:
+        result = pipeline(stage, work)
+        results[stage] = {"args": result.args, "returncode": result.returncode,
+                          "stdout": result.stdout, "stderr": result.stderr}
+        if result.returncode != 0:
             break
-    return work, results
+    (work / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    # `mlcicd datasets export` without --live-size: the split the baseline was trained on.
+    subprocess.run([str(MLCICD), "datasets", "export", "breast-cancer",
+                    "--out", str(work / "plain-export")], check=True, capture_output=True)
 
 
 def test_the_workflow_runs_every_model_stage_once_in_the_pipeline_order():
@@ -121,19 +140,11 @@ def test_the_data_is_split_once_into_train_gate_rows_and_live_traffic(released):
     assert not rows["test"] & rows["live"]  # the gate never scores a canary row
     # train.csv is the plain export's training split, so the committed baseline (trained on
     # it) has never seen a gate or live row either; together they are the held-out rows.
-    plain = tmp_export(work)
+    plain = work / "plain-export"
     assert frames["train"].equals(pd.read_csv(plain / "train.csv"))
     held_out = set(map(tuple, pd.read_csv(plain / "test.csv").round(10).to_numpy()))
     assert rows["test"] | rows["live"] == held_out
     assert len(frames["live"]) > 2 * len(frames["test"])
-
-
-def tmp_export(work: Path) -> Path:
-    out = work / "plain-export"
-    if not (out / "train.csv").exists():
-        subprocess.run([str(MLCICD), "datasets", "export", "breast-cancer", "--out", str(out)],
-                       check=True, capture_output=True)
-    return out
 
 
 def test_each_stage_scores_the_rows_it_should(released):
