@@ -340,8 +340,7 @@ def largest_safe_margin(curves: Mapping[float, pd.DataFrame], worse_by: float,
     """
     if not curves:
         raise InputError("curves: expected at least one margin and its oc_curve")
-    if not 0.0 <= max_risk <= 1.0:
-        raise InputError(f"max_risk must be in [0, 1], got {max_risk!r}")
+    check("largest_safe_margin", "max_risk", max_risk, Real(0, 1))
     safe = []
     for margin, curve in curves.items():
         row = (curve["difference"] + worse_by).abs().idxmin()

@@ -15,7 +15,13 @@ import pytest  # noqa: E402
 
 from mlcicd.deploy.canary_analysis import CanaryPlan  # noqa: E402
 from mlcicd.errors import InputError  # noqa: E402
-from mlcicd.oc import OperatingPoint, oc_curve, plot_oc_curve, simulate_canary  # noqa: E402
+from mlcicd.oc import (  # noqa: E402
+    OperatingPoint,
+    largest_safe_margin,
+    oc_curve,
+    plot_oc_curve,
+    simulate_canary,
+)
 
 RELEASES = 300
 
@@ -98,6 +104,8 @@ def test_an_operating_point_reports_rates_with_intervals():
          "discordance"),
         (lambda: simulate_canary("plan", 0.95, 0.0, 10, 0), "CanaryPlan"),
         (lambda: OperatingPoint.from_outcomes("x", 0.0, ["maybe"], [1], [1]), "outcomes"),
+        (lambda: largest_safe_margin({}, 0.05, 0.1), "at least one margin"),
+        (lambda: largest_safe_margin({0.05: None}, 0.05, 1.5), "max_risk"),
     ],
 )
 def test_bad_simulation_arguments_are_refused(call, message):
