@@ -61,7 +61,7 @@ from mlcicd.canonical import canonical_skops
 from mlcicd.errors import ArtifactError, InputError
 from mlcicd.io import json_safe, read_json
 from mlcicd.journal import LOCK_TIMEOUT
-from mlcicd.params import is_integer
+from mlcicd.params import Choice, check, is_integer
 from mlcicd.provenance import (
     canonical_csv,
     classes,
@@ -234,8 +234,7 @@ def save_model(
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():
         raise ArtifactError(f"{folder}: exists and is not a folder")
-    if action not in ACTIONS:
-        raise InputError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    check("save_model", "action", action, Choice(ACTIONS))
     if keep_data and not isinstance(data, pd.DataFrame):
         raise InputError("keep_data=True needs the training data as a DataFrame in data=")
     payload = _dumps_checked(model)
