@@ -445,8 +445,9 @@ def when(batch: float) -> str:
 
 for kind in timelines:
     row = alarms.loc[kind]
-    print(f"{kind} drift from batch {DRIFT_BATCH}: labels know {when(row['labels'])}, "
-          f"the estimated accuracy {when(row['estimated accuracy'])}, prediction drift "
+    print(f"{kind} drift from batch {DRIFT_BATCH}, first alarm known from the labels "
+          f"{when(row['labels'])}, from the estimated accuracy "
+          f"{when(row['estimated accuracy'])}, from prediction drift "
           f"{when(row['prediction drift'])}.")
 columns = {"labels": "label_alarm", "estimated accuracy": "estimate_alarm",
            "prediction drift": "prediction_alarm"}

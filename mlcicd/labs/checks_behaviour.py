@@ -147,6 +147,13 @@ def check_directional(directional_failures: Callable[..., Any], *, model: Any,
                             + _diagnosis(candidate, X, column, times, mask) + ".")
             if label.startswith("a model built"):
                 flagged_on_mirror = max(flagged_on_mirror, int(mask.sum()))
+    part = X.iloc[::-2]  # half the rows, reversed: an answer must read the X it is given
+    mask = _as_mask(answer_of(directional_failures, model, part.copy(), feature, factor),
+                    len(part))
+    if mask is None or not np.array_equal(mask, _expected_mask(model, part, feature, factor)):
+        return fail(f"given {len(part)} of the rows in another order, your answer does not "
+                    "match them row by row: use the `X` you are given, not the notebook's "
+                    "test set.")
     return ok(f"your check agrees with the library row by row on 3 models and {len(cases)} "
               f"changes, and catches the model built to break the direction "
               f"(up to {flagged_on_mirror} of {len(X)} rows).")
@@ -196,12 +203,20 @@ def check_size_slices(size_slices: Callable[[pd.DataFrame, float], Any], *,
                             f"{sorted(set(labels.astype(str)))[:4]}")
             return fail(f"with cut {cut}, {int(wrong.sum())} rows get the wrong label: slice "
                         "on mean_radius (not worst_radius) and use the `cut` you are given.")
+    part = X.iloc[::-2]  # half the rows, reversed: an answer must read the X it is given
+    labels = np.asarray(answer_of(size_slices, part.copy(), cuts[0]), dtype=object)
+    if labels.shape != (len(part),) or not np.array_equal(labels.astype(str),
+                                                           _reference_slices(part, cuts[0])):
+        return fail(f"given {len(part)} of the rows in another order, your labels do not match "
+                    "them: label the rows of the `X` you are given, not the notebook's test set.")
     return ok(f"your slices match the rule for {len(cuts)} cuts, boundary values included.")
 
 
 #: (rows in the slice, its true accuracy, the minimum accuracy) tried by the check.
+#: (25, 0.6, 0.56) is at the bar too, but 0.56 * 25 is 14.000000000000002 in floating point:
+#: counting correct rows < rows * bar there fails a slice whose accuracy equals the bar.
 _RATE_CASES = ((20, 0.95, 0.9), (10, 0.9, 0.9), (36, 0.97, 0.9), (50, 0.93, 0.93),
-               (143, 0.95, 0.9), (7, 0.99, 0.8), (25, 0.6, 0.5))
+               (143, 0.95, 0.9), (7, 0.99, 0.8), (25, 0.6, 0.5), (25, 0.6, 0.56))
 
 
 def _reference_rate(n_rows: int, true_accuracy: float, min_accuracy: float) -> float:
@@ -232,7 +247,11 @@ def check_point_estimate_fail_rate(point_estimate_fail_rate: Callable[[int, floa
         if not close(value, wanted, rel=1e-6, abs_tol=1e-12):
             at_bar = _reference_rate(n_rows, true_accuracy, min_accuracy + 1e-12)
             hint = ("a slice exactly at the bar (correct / rows == min_accuracy) passes: count "
-                    "only accuracies strictly under it" if close(value, at_bar) else
+                    "only accuracies strictly under it" + (
+                        f" (compare correct / rows with the bar: rows x bar is "
+                        f"{n_rows * min_accuracy!r} in floating point)"
+                        if n_rows * min_accuracy != round(n_rows * min_accuracy) else "")
+                    if close(value, at_bar) else
                     "sum the binomial probabilities (n_rows, true_accuracy) of every count of "
                     "correct rows whose accuracy is under min_accuracy (exactly, no simulation "
                     "or normal approximation)")
