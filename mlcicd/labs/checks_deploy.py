@@ -268,6 +268,10 @@ _SKEW_CASES: tuple[tuple[list, list, list, str], ...] = (
      "numpy integers offline, JSON answers served"),
     ([0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 1, 1], list(range(100, 108)),
      "three of eight answers differ"),
+    ([1, 1, 0], [0, 0, 0], [12, 3, 5],
+     "rows labelled 12, 3, 5: list the differing ones in the order of `index`, not sorted"),
+    ([0.5, 1, 2.5], [0.5, 1.0, 2], ["r1", "r2", "r3"],
+     "an answer that is not a whole number keeps its decimals: 2.5 is not 2"),
 )
 
 

@@ -139,6 +139,10 @@ _HALF = _oc({0.05: (0.96, 1.0, 1.0), 0.0: (0.96, 1.0, 1.0), -0.025: (0.8, 0.9, 0
 _NEAR_MISS = _oc({0.05: (0.96, 1.0, 1.0), 0.0: (0.96, 1.0, 1.0), -0.05: (0.02, 0.06, 0.14)})
 _AT_LIMIT = _oc({0.0: (0.96, 1.0, 1.0), -0.05: (0.01, 0.04, 0.10)})
 _FLOATY = _oc({0.0: (0.96, 1.0, 1.0), 0.01 - 0.03: (0.0, 0.01, 0.05)})
+#: Steep beyond -0.025 (its last row is safe, the row at -0.025 is not), and noisy (its row
+#: at -0.05 reads higher than the one at -0.025, as 100 simulated releases can).
+_STEEP = _oc({0.0: (0.96, 1.0, 1.0), -0.025: (0.1, 0.2, 0.3), -0.05: (0.0, 0.0, 0.036)})
+_NOISY = _oc({0.0: (0.96, 1.0, 1.0), -0.025: (0.02, 0.05, 0.09), -0.05: (0.03, 0.06, 0.12)})
 #: (curves by margin, worse_by, max_risk, expected margin, what the case shows); the check
 #: takes the expected margin from the library (tests/test_labs_checks.py compares the two).
 _MARGIN_CASES: tuple[tuple[dict[float, pd.DataFrame], float, float, float | None, str], ...] = (
@@ -158,6 +162,9 @@ _MARGIN_CASES: tuple[tuple[dict[float, pd.DataFrame], float, float, float | None
      "worse_by 0.025 and a risk of 0.50: read the row at -0.025"),
     ({0.01: _FLOATY, 0.03: _HALF}, 0.02, 0.10, 0.01,
      "the curve's difference is -0.019999999999999997, not exactly -0.02: take the closest row"),
+    ({0.04: _STEEP, 0.02: _NOISY}, 0.025, 0.10, 0.02,
+     "worse_by 0.025: read the row at -0.025, not the curve's last row nor the worst of the "
+     "rows beyond it"),
 )
 
 
