@@ -685,3 +685,15 @@ def test_the_book_cache_stamp_follows_the_content_of_what_the_pages_run(tmp_path
     (repo / "mlcicd" / "core.py").write_text("ANSWER = 42\n", "utf-8")
     (repo / "mlcicd" / "new_module.py").write_text("", "utf-8")  # not yet in git
     assert drops_cache in dry_run()
+
+
+def test_make_lets_python_keep_its_compiled_cache(make_and_git):
+    """With PYTHONDONTWRITEBYTECODE=1 in the caller's environment (some images set it),
+    every interpreter that make starts would compile pandas, scipy and scikit-learn again;
+    the Makefile removes it from the environment of its recipes."""
+    make, _ = make_and_git
+    probe = 'probe: ; @echo "[$$PYTHONDONTWRITEBYTECODE]"'
+    done = subprocess.run([make, "--no-print-directory", "-f", "Makefile", "--eval", probe,
+                           "probe"], cwd=ROOT, capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.stdout.strip() == "[]"
