@@ -445,10 +445,9 @@ def when(batch: float) -> str:
 
 for kind in timelines:
     row = alarms.loc[kind]
-    print(f"{kind} drift from batch {DRIFT_BATCH}, first alarm known from the labels "
-          f"{when(row['labels'])}, from the estimated accuracy "
-          f"{when(row['estimated accuracy'])}, from prediction drift "
-          f"{when(row['prediction drift'])}.")
+    print(f"{kind} drift from batch {DRIFT_BATCH}, first alarm known. labels: "
+          f"{when(row['labels'])}; estimated accuracy: {when(row['estimated accuracy'])}; "
+          f"prediction drift: {when(row['prediction drift'])}.")
 columns = {"labels": "label_alarm", "estimated accuracy": "estimate_alarm",
            "prediction drift": "prediction_alarm"}
 early = [f"{signal} ({kind})" for kind, t in timelines.items()
