@@ -252,8 +252,9 @@ print("the rule's risks:", shadow.rule.risks())
 print(f"agreement {report.agreement:.3f}; accuracy on {report.labelled} labelled pairs: "
       f"production {report.production_accuracy:.3f}, shadow {report.shadow_accuracy:.3f}")
 if report.interval is not None:
-    print(f"shadow - production: {report.interval.estimate:+.3f}, always-valid interval "
-          f"[{report.interval.low:+.3f}, {report.interval.high:+.3f}]")
+    print(f"shadow - production: {report.interval.estimate:+.3f}, two-sided always-valid "
+          f"interval [{report.interval.low:+.3f}, {report.interval.high:+.3f}] (for reading; "
+          "the rule decides with the one-sided bounds at its own levels, named in its reason)")
 print(f"decision ({report.analysis}): {report.decision} ({report.reason})")
 served = router.events_frame()["version"].value_counts()
 print("answers users received, by version:", served.to_dict())
@@ -535,11 +536,17 @@ print("the project's client:", faithful.summary())
 print("the integer client:  ", buggy.summary())
 gap = (held_out["x2"] - held_out["x1"]).abs()
 if buggy.n_mismatches:
-    near, typical = gap[buggy.mismatches.index].median(), gap.median()
-    where = "closer to" if near < typical else "no closer to"
-    print(f"The {buggy.n_mismatches} rows answered differently lie {where} the decision "
-          f"boundary than the others: median |x2 - x1| {near:.2f} against {typical:.2f} "
-          "over all rows.")
+    others = gap.drop(buggy.mismatches.index)
+    near = gap[buggy.mismatches.index].median()
+    if others.empty:
+        print(f"All {buggy.n_mismatches} rows were answered differently "
+              f"(median |x2 - x1| {near:.2f}).")
+    else:
+        typical = others.median()
+        where = "closer to" if near < typical else "no closer to"
+        print(f"The {buggy.n_mismatches} rows answered differently lie {where} the decision "
+              f"boundary than the {len(others)} answered alike: median |x2 - x1| "
+              f"{near:.2f} against {typical:.2f}.")
     display(held_out.loc[buggy.mismatches.index].assign(
         offline=buggy.mismatches["offline"], served=buggy.mismatches["served"]).head(5))
 truth = y_live.loc[held_out.index].to_numpy()

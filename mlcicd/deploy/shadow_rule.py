@@ -138,12 +138,14 @@ class ShadowRule:
         low, high = ci.lower(self.beta), ci.upper(self.alpha)
         shown = f"shadow - production accuracy {ci.estimate:+.3f} on {ci.n} pairs"
         if decision == "promote":
-            return "promote", (f"{shown}; always-valid lower bound {low:+.3f} > "
+            return "promote", (f"{shown}; one-sided always-valid lower bound "
+                               f"(level {self.beta:g}) {low:+.3f} > "
                                f"-{2 * self.margin:g}: not worse than the margin allows")
         if decision == "abort":
-            return "keep", f"{shown}; always-valid upper bound {high:+.3f} < 0: shadow is worse"
-        return "wait", (f"{shown}; always-valid bounds [{low:+.3f}, {high:+.3f}] decide "
-                        "neither way yet")
+            return "keep", (f"{shown}; one-sided always-valid upper bound "
+                             f"(level {self.alpha:g}) {high:+.3f} < 0: shadow is worse")
+        return "wait", (f"{shown}; one-sided always-valid bounds [{low:+.3f}, {high:+.3f}] "
+                        f"(levels {self.beta:g}, {self.alpha:g}) decide neither way yet")
 
 
 def _mcnemar(production_only: int, shadow_only: int) -> McNemarResult:
