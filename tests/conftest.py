@@ -10,20 +10,27 @@ import numpy as np
 import pytest
 from hypothesis import settings
 from system_tools import system_tool
+from xdist_groups import tag_groups
 
 settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", max_examples=500, database=None, print_blob=True)
 settings.load_profile("deterministic")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Slow tests first, otherwise in file order.
+    """Slow tests first, otherwise in file order; xdist groups that really group.
 
     pytest-xdist hands tests to its workers in this order, so the long ones start early
     and the short ones fill the end: neither worker sits idle while the other finishes
     one long test. The order is the same on every worker, as xdist requires.
+
+    ``--dist loadgroup`` sends the tests of one ``xdist_group`` to one worker by reading a
+    ``@group`` suffix that pytest 9 never sees unless :func:`xdist_groups.tag_groups`
+    copies it (tests/test_xdist_groups.py checks that a group stays on one worker).
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    tag_groups(items)
 
 
 @pytest.fixture(scope="module")

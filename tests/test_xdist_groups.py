@@ -1,0 +1,50 @@
+"""``--dist loadgroup`` keeps a group's tests on one worker (see tests/xdist_groups.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+PROBE = '''
+import os
+import pytest
+
+@pytest.mark.xdist_group("shared")
+@pytest.mark.parametrize("i", range(6))
+def test_grouped(i, tmp_path_factory):
+    out = tmp_path_factory.getbasetemp().parent / f"grouped-{i}"
+    out.write_text(os.environ["PYTEST_XDIST_WORKER"])
+
+@pytest.mark.parametrize("i", range(6))
+def test_free(i):
+    pass
+'''
+
+CONFTEST = '''
+import pytest
+from xdist_groups import tag_groups
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    tag_groups(items)
+'''
+
+
+def test_a_group_runs_on_one_worker(tmp_path):
+    (tmp_path / "test_probe.py").write_text(PROBE, "utf-8")
+    (tmp_path / "conftest.py").write_text(CONFTEST, "utf-8")
+    base = tmp_path / "basetemp"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup",
+         "-p", "no:cacheprovider", f"--basetemp={base}", "-c", "/dev/null",
+         f"--rootdir={tmp_path}", "test_probe.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(HERE), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = list(base.glob("grouped-*"))  # each worker's basetemp is base/popen-gwN
+    assert len(written) == 6
+    workers = {p.read_text() for p in written}
+    assert len(workers) == 1, f"the group ran on {sorted(workers)}"
