@@ -18,7 +18,6 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from mlcicd.labs import checks
 from mlcicd.labs.testrun import lab_fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +27,7 @@ sys.path.insert(0, str(CORPUS))
 for number in range(1, 6):
     importlib.import_module(f"wrong_lab{number}")
 
-from _corpus import ANSWERS  # noqa: E402 - filled by the imports above
+from _corpus import ANSWERS, run_check  # noqa: E402 - ANSWERS filled by the imports above
 
 #: The answers an exercise needs, by the names the lab's solution cells define.
 SOLUTION_NAMES = {
@@ -70,21 +69,6 @@ LAB_OF = {"covariate_shift": "01", "psi": "01", "bonferroni": "01", "quiet_size"
 @pytest.fixture(scope="module")
 def fixtures():
     return lab_fixtures(seed=0, n_estimators=20)
-
-
-def run_check(exercise: str, answer, fixtures):
-    """The check of ``exercise`` on ``answer``, with the arguments the notebook gives it."""
-    if exercise == "performance_tests":
-        return checks.check_performance_tests(answer, model=fixtures["model"],
-                                              test_df=fixtures["test_df"])
-    if exercise == "integration_tests":
-        return checks.check_integration_tests(
-            answer, make_pipeline=fixtures["make_pipeline"],
-            train_with_gaps=fixtures["train_with_gaps"], test_df=fixtures["test_df"])
-    if exercise == "directional":
-        return checks.check_directional(answer, model=fixtures["model"],
-                                        test_df=fixtures["test_df"])
-    return getattr(checks, f"check_{exercise}")(answer)
 
 
 def _solution_module(lab: str, folder: Path):

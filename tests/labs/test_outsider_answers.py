@@ -23,12 +23,12 @@ from scipy import stats
 
 from mlcicd.datasets import TARGET
 from mlcicd.drift import detect_drift, labelling_rule
-from mlcicd.labs import checks
 from mlcicd.labs.testrun import lab_fixtures
 from mlcicd.training import evaluate, split_xy
 from mlcicd.validation import ColumnSchema, Schema
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _corpus import run_check  # noqa: E402 - the corpora's shared harness
 from wrong_lab2 import _columns, _good_repair  # noqa: E402 - the corpus's own helpers
 
 MIN_ACCURACY = 0.9
@@ -523,21 +523,10 @@ def fixtures():
     return lab_fixtures(seed=0, n_estimators=20)
 
 
-def _check(exercise, answer, fixtures):
-    if exercise == "performance_tests":
-        return checks.check_performance_tests(answer, model=fixtures["model"],
-                                              test_df=fixtures["test_df"])
-    if exercise == "integration_tests":
-        return checks.check_integration_tests(
-            answer, make_pipeline=fixtures["make_pipeline"],
-            train_with_gaps=fixtures["train_with_gaps"], test_df=fixtures["test_df"])
-    return getattr(checks, f"check_{exercise}")(answer)
-
-
 @pytest.mark.parametrize(("exercise", "mistake", "answer"), WRONG,
                          ids=[f"{e}: {m}" for e, m, _ in WRONG])
 def test_outsider_wrong_answer_gets_not_yet(exercise, mistake, answer, fixtures):
-    result = _check(exercise, answer, fixtures)
+    result = run_check(exercise, answer, fixtures)
     assert not result.passed, f"{mistake!r} passed: {result}"
     assert str(result).startswith("NOT YET: ")
 
@@ -545,7 +534,7 @@ def test_outsider_wrong_answer_gets_not_yet(exercise, mistake, answer, fixtures)
 @pytest.mark.parametrize(("exercise", "how", "answer"), RIGHT,
                          ids=[f"{e}: {h}" for e, h, _ in RIGHT])
 def test_outsider_right_answer_passes(exercise, how, answer, fixtures):
-    result = _check(exercise, answer, fixtures)
+    result = run_check(exercise, answer, fixtures)
     assert result.passed, f"{how!r} rejected: {result}"
 
 

@@ -14,21 +14,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from mlcicd.labs import checks
+from _corpus import exercise_named, registrar, run_check
 
 WRONG: list[tuple[str, object]] = []
 RIGHT: list[tuple[str, object]] = []
+#: The exercise of each answer, by how its name starts.
+EXERCISE_OF = {"quiet_": "quiet_size", "alarm_": "first_alarm_batch"}
 
-
-def wrong(answer):
-    WRONG.append((answer.__name__, answer))
-    return answer
-
-
-def right(answer):
-    RIGHT.append((answer.__name__, answer))
-    return answer
+wrong, right = registrar(WRONG), registrar(RIGHT)
 
 
 def _noisy(values, threshold):
@@ -221,9 +214,7 @@ def alarm_while_loop(alarms, label_delay, after=0):
 
 # === Running them through the checks, as the notebook does ===============================
 def _check(answer):
-    if answer.__name__.startswith("quiet_"):
-        return checks.check_quiet_size(answer)
-    return checks.check_first_alarm_batch(answer)
+    return run_check(exercise_named(answer, EXERCISE_OF), answer)
 
 
 @pytest.mark.parametrize(("name", "answer"), WRONG, ids=[n for n, _ in WRONG])
@@ -239,6 +230,6 @@ def test_outsider_right_answer_to_a_new_lab1_step_passes(name, answer):
 
 
 def test_every_new_lab1_step_has_eight_wrong_and_three_right_answers():
-    for prefix in ("quiet_", "alarm_"):
+    for prefix in EXERCISE_OF:
         assert sum(n.startswith(prefix) for n, _ in WRONG) >= 8, prefix
         assert sum(n.startswith(prefix) for n, _ in RIGHT) >= 3, prefix

@@ -18,28 +18,23 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _corpus import exercise_named, registrar, run_check
 from scipy import stats
 
 from mlcicd.datasets import TARGET
-from mlcicd.labs import checks
 from mlcicd.labs.checks_behaviour import BENIGN, TOLERANCE
 from mlcicd.labs.testrun import lab_fixtures
 from mlcicd.training import split_xy
 
 WRONG: list[tuple[str, object]] = []
 RIGHT: list[tuple[str, object]] = []
+#: The exercise of each answer, by how its name starts.
+EXERCISE_OF = {"directional_": "directional", "slices_": "size_slices",
+               "rate_": "point_estimate_fail_rate"}
 #: The notebook's own test rows, which a careless answer reads instead of its argument.
 NOTEBOOK: dict[str, pd.DataFrame] = {}
 
-
-def wrong(answer):
-    WRONG.append((answer.__name__, answer))
-    return answer
-
-
-def right(answer):
-    RIGHT.append((answer.__name__, answer))
-    return answer
+wrong, right = registrar(WRONG), registrar(RIGHT)
 
 
 # === Lab 2, exercise 5: directional_failures ==============================================
@@ -295,13 +290,7 @@ def fixtures():
 
 
 def _check(answer, fixtures):
-    name = answer.__name__
-    if name.startswith("directional_"):
-        return checks.check_directional(answer, model=fixtures["model"],
-                                        test_df=fixtures["test_df"])
-    if name.startswith("slices_"):
-        return checks.check_size_slices(answer, test_df=fixtures["test_df"])
-    return checks.check_point_estimate_fail_rate(answer)
+    return run_check(exercise_named(answer, EXERCISE_OF), answer, fixtures)
 
 
 @pytest.mark.parametrize(("name", "answer"), WRONG, ids=[n for n, _ in WRONG])
@@ -317,7 +306,6 @@ def test_outsider_right_answer_to_a_new_lab2_step_passes(name, answer, fixtures)
 
 
 def test_every_new_lab2_step_has_eight_wrong_and_three_right_answers():
-    prefixes = ("directional_", "slices_", "rate_")
-    for prefix in prefixes:
+    for prefix in EXERCISE_OF:
         assert sum(n.startswith(prefix) for n, _ in WRONG) >= 8, prefix
         assert sum(n.startswith(prefix) for n, _ in RIGHT) >= 3, prefix

@@ -17,21 +17,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from mlcicd.labs import checks
+from _corpus import exercise_named, registrar, run_check
 
 WRONG: list[tuple[str, object]] = []
 RIGHT: list[tuple[str, object]] = []
+#: The exercise of each answer, by how its name starts.
+EXERCISE_OF = {"margin_": "pick_margin", "skew_": "served_mismatches"}
 
-
-def wrong(answer):
-    WRONG.append((answer.__name__, answer))
-    return answer
-
-
-def right(answer):
-    RIGHT.append((answer.__name__, answer))
-    return answer
+wrong, right = registrar(WRONG), registrar(RIGHT)
 
 
 # === Exercise 4: pick_margin ==============================================================
@@ -264,9 +257,7 @@ def skew_index_loop(offline, served, index):
 
 # === Running them through the checks, as the notebook does ===============================
 def _check(answer):
-    if answer.__name__.startswith("margin_"):
-        return checks.check_pick_margin(answer)
-    return checks.check_served_mismatches(answer)
+    return run_check(exercise_named(answer, EXERCISE_OF), answer)
 
 
 @pytest.mark.parametrize(("name", "answer"), WRONG, ids=[n for n, _ in WRONG])
@@ -282,6 +273,6 @@ def test_outsider_right_answer_to_a_new_lab4_step_passes(name, answer):
 
 
 def test_every_new_lab4_step_has_eight_wrong_and_three_right_answers():
-    for prefix in ("margin_", "skew_"):
+    for prefix in EXERCISE_OF:
         assert sum(n.startswith(prefix) for n, _ in WRONG) >= 8, prefix
         assert sum(n.startswith(prefix) for n, _ in RIGHT) >= 3, prefix
