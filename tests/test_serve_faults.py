@@ -24,7 +24,13 @@ pytest.importorskip("fastapi")
 
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from mlcicd.deploy import CanaryPlan, CanaryRelease, ModelVersion, Router  # noqa: E402
+from mlcicd.deploy import (  # noqa: E402
+    CanaryPlan,
+    CanaryRelease,
+    ModelVersion,
+    Router,
+    stable_bucket,
+)
 from mlcicd.deploy.serve import create_app  # noqa: E402
 from mlcicd.deploy.server_state import ServerLimits  # noqa: E402
 from mlcicd.testing import BackgroundServer  # noqa: E402
@@ -158,6 +164,54 @@ def test_healthz_and_metrics_answer_while_a_model_hangs(stable):
         finally:
             hung.release.set()
             pending.join(30)
+
+
+class HungCounting(Hung):
+    """A :class:`Hung` model that counts the calls blocked in it (``inside``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside = threading.Semaphore(0)
+
+    def predict(self, X):
+        self.inside.release()
+        return super().predict(X)
+
+
+def test_other_slots_and_healthz_answer_while_every_worker_of_one_slot_hangs(stable):
+    # A model run on the event loop (or a loop waiting on a model thread) would leave the
+    # request to the healthy slot and /healthz unanswered until the hung calls ended.
+    hung = HungCounting()
+    router = Router({"hung": ModelVersion(hung, "hung"), "ok": stable})
+    router.set_weights({"hung": 0.5, "ok": 0.5})
+    slot_of = {k: router.table.slot_for(stable_bucket(k, router.table.salt))
+               for k in (f"user-{i}" for i in range(64))}
+    to_hung = [k for k, slot in slot_of.items() if slot == "hung"]
+    to_ok = next(k for k, slot in slot_of.items() if slot == "ok")
+    limits = ServerLimits(predict_timeout_s=30)
+    app = create_app(router, limits=limits)
+    with BackgroundServer(app) as url:
+        blocked = [threading.Thread(target=httpx.post, args=(f"{url}/predict",), kwargs={
+            "json": {"features": [0, 0, 0, 0], "key": key}, "timeout": 60})
+            for key in to_hung[:limits.workers_per_slot]]
+        for thread in blocked:
+            thread.start()
+        try:
+            for _ in blocked:  # every worker of the slot is inside the hung model
+                assert hung.inside.acquire(timeout=10)
+            other = httpx.post(f"{url}/predict", json={"features": [0, 0, 0, 0],
+                                                       "key": to_ok}, timeout=10)
+            health = httpx.get(f"{url}/healthz", timeout=10)
+            in_flight = httpx.get(f"{url}/metrics", timeout=10).json()["in_flight"]
+            # All answered while every call to the hung slot was still blocked.
+            assert not hung.release.is_set() and all(t.is_alive() for t in blocked)
+            assert (other.status_code, other.json()["slot"]) == (200, "ok")
+            assert health.status_code == 200
+            assert in_flight["hung"] == len(blocked)
+        finally:
+            hung.release.set()
+            for thread in blocked:
+                thread.join(30)
 
 
 def test_a_call_past_the_timeout_is_answered_by_stable_or_is_a_504(stable):
