@@ -68,9 +68,12 @@ def _slice_trial(rng: np.random.Generator, accuracies: list[float]) -> bool:
 
 
 def test_slice_gate_fails_good_models_at_most_alpha_of_the_time():
+    # The exact false-fail rate of four 150-row slices at 0.9 is 3.0 %; 300 trials kept
+    # the bound under 0.06 for only 58 % of seeds, 1,200 keep it there for 99.9 %.
+    trials = 4 * TRIALS
     rng = np.random.default_rng(21)
-    false_fails = sum(not _slice_trial(rng, [0.9] * 4) for _ in range(TRIALS))
-    assert binomtest(false_fails, TRIALS).proportion_ci(0.95).high <= 0.06
+    false_fails = sum(not _slice_trial(rng, [0.9] * 4) for _ in range(trials))
+    assert binomtest(false_fails, trials).proportion_ci(0.95).high <= 0.06
 
 
 def test_slice_gate_catches_one_bad_slice_among_good_ones():
