@@ -26,7 +26,7 @@ def test_no_drift_psi_values_of_a_size_do_not_depend_on_the_other_sizes():
 
 def test_quiet_size_from_the_simulated_table_and_its_edge_cases():
     # At 200 points a side 37 % of no-drift PSIs reach 0.1: with 40 repeats one seed in 16
-    # would call 200 noisy; with 200 repeats fewer than one in 10,000 does.
+    # would call 200 noisy; with 200 repeats about one in 9,000 does.
     table = no_drift_psi([25, 50, 100, 200, 400, 800], repeats=200, seed=0)
     assert quiet_size(table, 0.1) == 200
     assert quiet_size(table, 0.25) < quiet_size(table, 0.1)
