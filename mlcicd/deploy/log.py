@@ -237,13 +237,29 @@ class EventLog:
 
     def frame(self, since: int = 0) -> pd.DataFrame:
         """The kept log from request ``since`` on, as a DataFrame (columns :data:`COLUMNS`)."""
+        return self.frame_of(*self.tail(since))
+
+    def tail(self, since: int = 0) -> tuple[int, dict[str, list[Any]], list[bool]]:
+        """Copies of the kept columns from request ``since`` on, with the first id.
+
+        A cheap copy of list slices: a router takes it under its lock and builds the
+        DataFrame (:meth:`frame_of`, many times slower) after releasing it, so a
+        long read never holds up the requests being routed meanwhile.
+        """
         n = len(self._answered)
         lo = min(max(int(since) - self._offset, 0), n)
-        data: dict[str, Any] = {"request_id": np.arange(self._offset + lo, self._offset + n)}
-        for name in (*_FILLED, "label"):
-            data[name] = pd.Series(self._cols[name][lo:n], dtype=object)
+        columns = {name: self._cols[name][lo:n] for name in (*_FILLED, "label")}
+        return self._offset + lo, columns, self._answered[lo:n]
+
+    @staticmethod
+    def frame_of(first: int, columns: dict[str, list[Any]], answered: list[bool]
+                 ) -> pd.DataFrame:
+        """The DataFrame (columns :data:`COLUMNS`) of a :meth:`tail`."""
+        data: dict[str, Any] = {"request_id": np.arange(first, first + len(answered))}
+        for name, values in columns.items():
+            data[name] = pd.Series(values, dtype=object)
         data["latency_s"] = pd.to_numeric(data["latency_s"], errors="coerce")
-        data["answered"] = np.array(self._answered[lo:n], dtype=bool)
+        data["answered"] = np.array(answered, dtype=bool)
         return pd.DataFrame(data, columns=list(COLUMNS))
 
     @staticmethod

@@ -359,8 +359,9 @@ class Router:
     def events_frame(self, since: int = 0) -> pd.DataFrame:
         """One row per request from request id ``since`` on: request_id, key, slot, version,
         prediction, latency_s, error, label, answered."""
-        with self._lock:
-            return self._log.frame(since)
+        with self._lock:  # copy under the lock, build the frame after releasing it
+            tail = self._log.tail(since)
+        return EventLog.frame_of(*tail)
 
     @property
     def n_requests(self) -> int:
