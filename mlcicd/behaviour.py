@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from mlcicd.boundaries import clopper_pearson
 from mlcicd.errors import InputError
 from mlcicd.params import Choice, Integer, Real, check
 
@@ -171,14 +171,6 @@ def directional_test(model: Any, X: Any, perturb: Callable[[pd.DataFrame], pd.Da
                            failures)
 
 
-def _clopper_pearson(k: np.ndarray, n: np.ndarray, alpha: float
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """One-sided ``1 - alpha`` bounds (lower, upper) of binomial proportions."""
-    low = np.where(k > 0, stats.beta.ppf(alpha, k, n - k + 1), 0.0)
-    high = np.where(k < n, stats.beta.ppf(1 - alpha, k + 1, n - k), 1.0)
-    return low, high
-
-
 @dataclass(frozen=True)
 class SliceReport:
     """Accuracy per slice with one-sided Clopper-Pearson bounds, and the gate's verdict.
@@ -243,7 +235,7 @@ def slice_gate(y_true: Any, y_pred: Any, slices: Any, *, min_accuracy: float,
     table["accuracy"] = table["correct"] / table["rows"]
     judged = table["rows"] >= min_rows
     per_slice_alpha = alpha / max(int(judged.sum()), 1)
-    low, high = _clopper_pearson(table["correct"].to_numpy(), table["rows"].to_numpy(),
+    low, high = clopper_pearson(table["correct"].to_numpy(), table["rows"].to_numpy(),
                                  per_slice_alpha)
     table["lower_bound"], table["upper_bound"] = low, high
     table["status"] = np.select(
@@ -315,7 +307,7 @@ def calibration_report(y_true: Any, probability: Any, *, positive_class: Any = 1
     grouped = frame.groupby("bin")
     table = pd.DataFrame({"rows": grouped.size(), "mean_predicted": grouped["p"].mean(),
                           "observed": grouped["y"].mean(), "positives": grouped["y"].sum()})
-    low, high = _clopper_pearson(table["positives"].to_numpy(), table["rows"].to_numpy(),
+    low, high = clopper_pearson(table["positives"].to_numpy(), table["rows"].to_numpy(),
                                  alpha / 2)
     table["low"], table["high"] = low, high
     ece = float(np.sum(table["rows"] * (table["observed"] - table["mean_predicted"]).abs())

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
+from mlcicd.boundaries import rate_ci
 from mlcicd.deploy.canary_analysis import CanaryEvidence, CanaryPlan, judge
 from mlcicd.errors import InputError
 from mlcicd.params import Integer, Real, check
@@ -31,11 +31,6 @@ __all__ = ["OUTCOMES", "OperatingPoint", "largest_safe_margin", "oc_curve", "plo
 
 #: Outcomes an :class:`OperatingPoint` counts.
 OUTCOMES = ("promote", "abort", "inconclusive")
-
-
-def _rate_ci(count: int, n: int) -> tuple[float, float]:
-    ci = binomtest(count, n).proportion_ci(confidence_level=0.95, method="exact")
-    return float(ci.low), float(ci.high)
 
 
 @dataclass(frozen=True)
@@ -88,9 +83,9 @@ class OperatingPoint:
         counts = {o: outcomes.count(o) for o in OUTCOMES}
         return cls(
             case, float(difference), n,
-            counts["promote"] / n, _rate_ci(counts["promote"], n),
-            counts["abort"] / n, _rate_ci(counts["abort"], n),
-            counts["inconclusive"] / n, _rate_ci(counts["inconclusive"], n),
+            counts["promote"] / n, rate_ci(counts["promote"], n),
+            counts["abort"] / n, rate_ci(counts["abort"], n),
+            counts["inconclusive"] / n, rate_ci(counts["inconclusive"], n),
             float(np.median(requests)), float(np.median(labels)),
         )
 

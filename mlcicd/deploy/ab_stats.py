@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mlcicd.boundaries import rate_ci
 from mlcicd.deploy.hashing import stable_buckets
 from mlcicd.errors import InputError
 from mlcicd.params import Integer, Real, check
@@ -331,12 +332,7 @@ def peeking_error_rates(*, n_experiments: int = 1000, looks: int = 19,
             for a, b, n in zip(row_a, row_b, users, strict=True))
         for row_a, row_b in zip(conv_a, conv_b, strict=True))
     return PeekingRates(
-        once / n_experiments, _clopper_pearson(once, n_experiments),
-        every / n_experiments, _clopper_pearson(every, n_experiments),
-        sequential / n_experiments, _clopper_pearson(sequential, n_experiments),
+        once / n_experiments, rate_ci(once, n_experiments),
+        every / n_experiments, rate_ci(every, n_experiments),
+        sequential / n_experiments, rate_ci(sequential, n_experiments),
         n_experiments, looks, users_per_look, float(rate), float(alpha), int(seed))
-
-
-def _clopper_pearson(count: int, n: int) -> tuple[float, float]:
-    ci = stats.binomtest(count, n).proportion_ci(0.95, method="exact")
-    return float(ci.low), float(ci.high)

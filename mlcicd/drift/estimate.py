@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.isotonic import IsotonicRegression
 
+from mlcicd.boundaries import clopper_pearson
 from mlcicd.drift.categorical import ChiSquared
 from mlcicd.drift.ks import KolmogorovSmirnov
 from mlcicd.errors import InputError
@@ -279,8 +280,7 @@ def monitoring_timeline(model: Any, estimator: ConfidenceBasedEstimator, referen
         part = slice(day * rows_per_day, (day + 1) * rows_per_day)
         proba = model.predict_proba(X.iloc[part])
         right = int(np.sum(classes[proba.argmax(axis=1)] == truth[part]))
-        upper = 1.0 if right == rows_per_day else float(
-            stats.beta.ppf(1 - alpha, right + 1, rows_per_day - right))
+        upper = float(clopper_pearson(right, rows_per_day, alpha)[1])
         estimate = estimator.estimate(proba)
         drift = prediction_drift(reference, proba, classes=classes)
         rows.append({
