@@ -195,34 +195,29 @@ def _alarm_share(values, threshold):
     return float(np.mean(np.asarray(values) >= threshold))
 
 
-@wrong(LAB, "quiet_size", "compares the mean PSI with the threshold instead of counting alarms")
-def quiet_by_mean(null_psi, threshold=0.1):
+def _from_largest(null_psi, is_noisy):
+    """Walk the sizes from the largest down; the last one before the first noisy size."""
     answer = None
     for n in sorted(null_psi, reverse=True):
-        if np.mean(null_psi[n]) >= threshold:
+        if is_noisy(null_psi[n]):
             break
         answer = n
     return answer
+
+
+@wrong(LAB, "quiet_size", "compares the mean PSI with the threshold instead of counting alarms")
+def quiet_by_mean(null_psi, threshold=0.1):
+    return _from_largest(null_psi, lambda values: np.mean(values) >= threshold)
 
 
 @wrong(LAB, "quiet_size", "a PSI exactly at the threshold is not counted (> instead of >=)")
 def quiet_strict(null_psi, threshold=0.1):
-    answer = None
-    for n in sorted(null_psi, reverse=True):
-        if np.mean(np.asarray(null_psi[n]) > threshold) >= 0.5:
-            break
-        answer = n
-    return answer
+    return _from_largest(null_psi, lambda values: np.mean(np.asarray(values) > threshold) >= 0.5)
 
 
 @wrong(LAB, "quiet_size", "half the repeats counts as quiet (<= half)")
 def quiet_at_half(null_psi, threshold=0.1):
-    answer = None
-    for n in sorted(null_psi, reverse=True):
-        if _alarm_share(null_psi[n], threshold) > 0.5:
-            break
-        answer = n
-    return answer
+    return _from_largest(null_psi, lambda values: _alarm_share(values, threshold) > 0.5)
 
 
 @wrong(LAB, "quiet_size", "the first quiet size, even when a larger one is noisy")
@@ -245,12 +240,7 @@ def unsorted_sizes(null_psi, threshold=0.1):
 
 @wrong(LAB, "quiet_size", "ignores the threshold (always 0.1)")
 def quiet_fixed_threshold(null_psi, threshold=0.1):
-    answer = None
-    for n in sorted(null_psi, reverse=True):
-        if _alarm_share(null_psi[n], 0.1) >= 0.5:
-            break
-        answer = n
-    return answer
+    return _from_largest(null_psi, lambda values: _alarm_share(values, 0.1) >= 0.5)
 
 
 @wrong(LAB, "quiet_size", "the largest quiet size instead of the smallest")

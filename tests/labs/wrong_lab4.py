@@ -195,6 +195,12 @@ def _row(curve, worse_by):
     return curve.loc[(curve["difference"] + worse_by).abs().idxmin()]
 
 
+def _pick_safe(curves, is_safe, pick=max):
+    """``pick`` of the margins whose curve ``is_safe``, or None when none is."""
+    safe = [margin for margin, curve in curves.items() if is_safe(curve)]
+    return pick(safe) if safe else None
+
+
 @wrong(LAB, "pick_margin", "calls the library's largest_safe_margin")
 def library_margin(curves, worse_by, max_risk):
     return largest_safe_margin(curves, worse_by, max_risk)
@@ -202,32 +208,27 @@ def library_margin(curves, worse_by, max_risk):
 
 @wrong(LAB, "pick_margin", "reads the estimate instead of its upper bound")
 def point_estimate(curves, worse_by, max_risk):
-    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_rate"] <= max_risk]
-    return max(safe) if safe else None
+    return _pick_safe(curves, lambda c: _row(c, worse_by)["promote_rate"] <= max_risk)
 
 
 @wrong(LAB, "pick_margin", "reads the lower bound")
 def lower_bound(curves, worse_by, max_risk):
-    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_low"] <= max_risk]
-    return max(safe) if safe else None
+    return _pick_safe(curves, lambda c: _row(c, worse_by)["promote_low"] <= max_risk)
 
 
 @wrong(LAB, "pick_margin", "the smallest safe margin")
 def smallest_safe(curves, worse_by, max_risk):
-    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_high"] <= max_risk]
-    return min(safe) if safe else None
+    return _pick_safe(curves, lambda c: _row(c, worse_by)["promote_high"] <= max_risk, pick=min)
 
 
 @wrong(LAB, "pick_margin", "the row at +worse_by (a better candidate)")
 def wrong_sign(curves, worse_by, max_risk):
-    safe = [m for m, c in curves.items() if _row(c, -worse_by)["promote_high"] <= max_risk]
-    return max(safe) if safe else None
+    return _pick_safe(curves, lambda c: _row(c, -worse_by)["promote_high"] <= max_risk)
 
 
 @wrong(LAB, "pick_margin", "strictly below the risk")
 def strict_bound(curves, worse_by, max_risk):
-    safe = [m for m, c in curves.items() if _row(c, worse_by)["promote_high"] < max_risk]
-    return max(safe) if safe else None
+    return _pick_safe(curves, lambda c: _row(c, worse_by)["promote_high"] < max_risk)
 
 
 @wrong(LAB, "pick_margin", "the first safe margin in the dict's order")
@@ -250,8 +251,7 @@ def exact_row(curves, worse_by, max_risk):
 
 @wrong(LAB, "pick_margin", "reads abort_rate as the risk")
 def abort_column(curves, worse_by, max_risk):
-    safe = [m for m, c in curves.items() if _row(c, worse_by)["abort_rate"] <= max_risk]
-    return max(safe) if safe else None
+    return _pick_safe(curves, lambda c: _row(c, worse_by)["abort_rate"] <= max_risk)
 
 
 @wrong(LAB, "pick_margin", "the smallest margin, always (the safest-looking guess)")
