@@ -39,12 +39,8 @@ TOKEN = "fault-token"  # noqa: S105
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(11)
-    X = rng.normal(size=(400, 4))
-    y = (X[:, 0] - X[:, 2] > 0).astype(int)
-    return X, y
+#: The ``data`` fixture (tests/conftest.py): y = x0 - x2 > 0 on 400 seeded rows.
+LINEAR_DATA = (11, 400, (1.0, 0.0, -1.0, 0.0))
 
 
 @pytest.fixture(scope="module")
