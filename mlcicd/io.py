@@ -30,6 +30,7 @@ from mlcicd.errors import InputError
 from mlcicd.safe_parse import (
     MAX_INT_DIGITS,
     MAX_NESTING,
+    _first_line,
     load_json_text,
     load_yaml_text,
     short_repr,
@@ -258,8 +259,3 @@ def require_finite_numeric(frame: pd.DataFrame, *, source: str = "data") -> pd.D
     if problems:
         raise InputError(f"{source}: " + "; ".join(problems))
     return pd.DataFrame(converted, index=frame.index)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
