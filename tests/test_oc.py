@@ -65,8 +65,11 @@ def test_paired_evidence_needs_fewer_labels_than_two_arms():
 
 def test_a_good_candidate_on_150_replayed_live_rows_is_mostly_promoted():
     plan = CanaryPlan(min_requests=50, min_labels=30)
-    point = simulate_canary(plan, 0.95, 0.0, 200, seed=7, live_rows=150, max_requests=3000)
-    assert point.promote_ci[0] >= 0.8 and point.abort_rate == 0.0
+    # Measured over 8,000 releases: about 88.5 % promoted and 0.03 % aborted. Over 200
+    # releases, "promote bound >= 0.8 and no abort at all" held for about 8 seeds in 9;
+    # over 400, with the abort rate bounded like every other rate, for 9,997 in 10,000.
+    point = simulate_canary(plan, 0.95, 0.0, 400, seed=7, live_rows=150, max_requests=3000)
+    assert point.promote_ci[0] >= 0.8 and point.abort_ci[1] <= 0.02
     assert point.median_labels <= 150  # a replayed row counts once
 
 
