@@ -38,6 +38,7 @@ from mlcicd.deploy.hashing import stable_bucket, stable_buckets
 from mlcicd.deploy.log import EventLog
 from mlcicd.deploy.versions import ModelVersion, RoutingTable, model_input
 from mlcicd.errors import InputError
+from mlcicd.io import python_scalar
 
 __all__ = ["Assignment", "BatchResponse", "HISTORY_LIMIT", "ModelVersion", "Response", "Router",
            "RoutingTable"]
@@ -398,7 +399,7 @@ def predict_one(held: ModelVersion, row: np.ndarray) -> Any:
     TypeError: model returned a ndarray per row, not a single class or number
     """
     prediction = _predict(held.model, row[None, :], 1)[0]
-    plain = prediction.item() if isinstance(prediction, np.generic) else prediction
+    plain = python_scalar(prediction)
     if not isinstance(plain, int | float | str | bool):
         raise TypeError(f"model returned a {type(plain).__name__} per row, "
                         "not a single class or number")
