@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.stats import binom
 
 from mlcicd.errors import InputError
 from mlcicd.metrics import classification_metrics
@@ -34,6 +34,7 @@ __all__ = [
     "BootstrapResult",
     "McNemarResult",
     "bootstrap_diff_ci",
+    "mcnemar_from_counts",
     "mcnemar_test",
 ]
 
@@ -211,18 +212,29 @@ def mcnemar_test(y_true: Any, pred_a: Any, pred_b: Any) -> McNemarResult:
     y, a, b = _as_paired_arrays(y_true, pred_a, pred_b)
     a_right = a == y
     b_right = b == y
-    a_only = int(np.sum(a_right & ~b_right))
-    b_only = int(np.sum(b_right & ~a_right))
+    return mcnemar_from_counts(int(np.sum(a_right & ~b_right)), int(np.sum(b_right & ~a_right)))
+
+
+def mcnemar_from_counts(a_only: int, b_only: int) -> McNemarResult:
+    """The exact McNemar test of :func:`mcnemar_test`, from its two discordant counts.
+
+    For callers that keep running counts instead of predictions (a shadow release reads
+    its test after every batch). Under "equally good" the discordant rows are fair coin
+    flips, and the two-sided exact binomial test at 1/2 (:func:`scipy.stats.binomtest`)
+    is symmetric: twice the smaller tail, in closed form (no search over outcomes).
+
+    >>> round(mcnemar_from_counts(1, 9).pvalue, 5)
+    0.02148
+    >>> mcnemar_from_counts(4, 4).pvalue, mcnemar_from_counts(0, 0).pvalue
+    (1.0, 1.0)
+    """
     discordant = a_only + b_only
     if discordant == 0:
         return McNemarResult(statistic=0.0, pvalue=1.0, a_only_correct=0, b_only_correct=0)
-    pvalue = float(binomtest(b_only, discordant, 0.5, alternative="two-sided").pvalue)
-    return McNemarResult(
-        statistic=float(min(a_only, b_only)),
-        pvalue=min(pvalue, 1.0),
-        a_only_correct=a_only,
-        b_only_correct=b_only,
-    )
+    smaller = min(a_only, b_only)
+    pvalue = float(2 * binom.cdf(smaller, discordant, 0.5))
+    return McNemarResult(statistic=float(smaller), pvalue=min(pvalue, 1.0),
+                         a_only_correct=int(a_only), b_only_correct=int(b_only))
 
 
 #: Most bootstrap resamples: the percentile interval is stable to 3 decimals long

@@ -13,9 +13,9 @@ from scipy import stats
 
 from mlcicd.deploy.ab_stats import peeking_error_rates
 from mlcicd.deploy.ab_test import analyze_ab
-from mlcicd.deploy.shadow_rule import ShadowRule, _mcnemar, simulate_shadow
+from mlcicd.deploy.shadow_rule import ShadowRule, simulate_shadow
 from mlcicd.errors import InputError
-from mlcicd.stats import mcnemar_test
+from mlcicd.stats import mcnemar_from_counts, mcnemar_test
 
 
 def bounds(rate: float, n: int) -> tuple[float, float]:
@@ -93,8 +93,11 @@ def test_mcnemar_from_counts_is_the_exact_test(production_only, shadow_only):
     y = [1] * n
     production = [1] * production_only + [0] * shadow_only + [1] * 20
     shadow = [0] * production_only + [1] * shadow_only + [1] * 20
-    assert _mcnemar(production_only, shadow_only).pvalue == pytest.approx(
-        mcnemar_test(y, production, shadow).pvalue)
+    from_counts = mcnemar_from_counts(production_only, shadow_only)
+    assert from_counts == mcnemar_test(y, production, shadow)
+    discordant = production_only + shadow_only  # scipy's exact test is the oracle
+    expected = stats.binomtest(shadow_only, discordant, 0.5).pvalue if discordant else 1.0
+    assert from_counts.pvalue == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.stats import binom
 
 from mlcicd.errors import InputError
 from mlcicd.params import Choice, Integer, Real, check
 from mlcicd.sequential import NonInferiorityRule, SequentialInterval, paired_difference_cs
-from mlcicd.stats import McNemarResult
+from mlcicd.stats import McNemarResult, mcnemar_from_counts
 
 if TYPE_CHECKING:
     from mlcicd.oc import OperatingPoint
@@ -117,7 +116,7 @@ class ShadowRule:
         if n < self.min_samples:
             return ShadowDecision("wait", f"{n}/{self.min_samples} labelled pairs so far",
                                   interval, None)
-        test = _mcnemar(production_only, shadow_only)
+        test = mcnemar_from_counts(production_only, shadow_only)  # A = production
         if self.analysis == "fixed-horizon":
             decision, reason = self._fixed(test, n)
         else:
@@ -146,18 +145,6 @@ class ShadowRule:
                              f"(level {self.alpha:g}) {high:+.3f} < 0: shadow is worse")
         return "wait", (f"{shown}; one-sided always-valid bounds [{low:+.3f}, {high:+.3f}] "
                         f"(levels {self.beta:g}, {self.alpha:g}) decide neither way yet")
-
-
-def _mcnemar(production_only: int, shadow_only: int) -> McNemarResult:
-    # The exact test of mlcicd.stats.mcnemar_test, from the counts (A = production).
-    discordant = production_only + shadow_only
-    if discordant == 0:
-        return McNemarResult(statistic=0.0, pvalue=1.0, a_only_correct=0, b_only_correct=0)
-    # Two-sided exact binomial test at 1/2 (scipy's binomtest, in closed form: symmetric).
-    pvalue = float(2 * binom.cdf(min(production_only, shadow_only), discordant, 0.5))
-    return McNemarResult(statistic=float(min(production_only, shadow_only)),
-                         pvalue=min(pvalue, 1.0), a_only_correct=int(production_only),
-                         b_only_correct=int(shadow_only))
 
 
 def simulate_shadow(rule: ShadowRule, p_production: float, difference: float,
