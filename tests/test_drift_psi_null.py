@@ -18,6 +18,12 @@ def test_no_drift_psi_mean_is_near_its_chi_squared_value_and_shrinks_with_n():
     assert means[0] > 0.25  # a "major shift" by the rule of thumb, with nothing moved
 
 
+def test_no_drift_psi_against_a_fixed_reference_follows_both_sizes():
+    table = no_drift_psi([200, 800, 3200], repeats=200, reference_size=3200, seed=5)
+    for n in (200, 800, 3200):  # (bins - 1)(1 / n_reference + 1 / n)
+        assert table[n].mean() == pytest.approx(9 * (1 / 3200 + 1 / n), rel=0.15)
+
+
 def test_no_drift_psi_values_of_a_size_do_not_depend_on_the_other_sizes():
     alone = no_drift_psi([200], repeats=5, seed=1)[200]
     together = no_drift_psi([50, 200], repeats=5, seed=1)[200]
@@ -40,6 +46,7 @@ def test_quiet_size_from_the_simulated_table_and_its_edge_cases():
     (lambda: no_drift_psi([], repeats=3), "at least one sample size"),
     (lambda: no_drift_psi([1], repeats=3), "sizes"),
     (lambda: no_drift_psi([50], repeats=0), "repeats"),
+    (lambda: no_drift_psi([50], repeats=3, reference_size=1), "reference_size"),
 ])
 def test_bad_input_is_one_clear_input_error(call, message):
     with pytest.raises(InputError, match=message):

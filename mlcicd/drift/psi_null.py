@@ -29,24 +29,32 @@ __all__ = ["no_drift_psi", "quiet_size"]
 
 
 def no_drift_psi(sizes: Iterable[int], *, repeats: int, bins: int = 10,
-                 seed: int = 0) -> dict[int, np.ndarray]:
-    """PSI of ``repeats`` pairs of standard-normal samples of ``n`` points, for each ``n``.
+                 reference_size: int | None = None, seed: int = 0) -> dict[int, np.ndarray]:
+    """PSI of ``repeats`` pairs of standard-normal samples, for each current size ``n``.
 
     Both samples of a pair come from the same distribution, so every value is a PSI of
-    "no drift". The draws are seeded by ``seed`` and the size, so adding a size does not
-    change the values of the others.
+    "no drift". The current sample has ``n`` points; the reference has
+    ``reference_size`` (a training set's size is fixed while the batches vary) or, when
+    None, ``n`` too. The draws are seeded by ``seed`` and the size, so adding a size
+    does not change the values of the others.
 
     >>> table = no_drift_psi([50, 2000], repeats=30, seed=0)
     >>> bool(table[50].mean() > 0.25 > 0.02 > table[2000].mean())
     True
+    >>> fixed = no_drift_psi([50, 2000], repeats=30, reference_size=400, seed=0)
+    >>> bool(table[2000].mean() < fixed[2000].mean() < fixed[50].mean() < table[50].mean())
+    True
     """
     repeats = check("no_drift_psi", "repeats", repeats, Integer(low=1))
+    if reference_size is not None:
+        check("no_drift_psi", "reference_size", reference_size, Integer(low=2))
     index = PopulationStabilityIndex(bins=bins)
     table = {}
     for n in sizes:
         n = check("no_drift_psi", "sizes", n, Integer(low=2))
         rng = np.random.default_rng([seed, n])
-        table[n] = np.array([index.test(rng.normal(size=n), rng.normal(size=n)).statistic
+        n_ref = n if reference_size is None else reference_size
+        table[n] = np.array([index.test(rng.normal(size=n_ref), rng.normal(size=n)).statistic
                              for _ in range(repeats)])
     if not table:
         raise InputError("no_drift_psi: give at least one sample size")
