@@ -25,7 +25,9 @@ def bounds(rate: float, n: int) -> tuple[float, float]:
 
 
 def test_ab_read_after_every_batch_keeps_alpha_only_with_the_sequential_analysis():
-    rates = peeking_error_rates(n_experiments=300, looks=19, users_per_look=500, seed=3)
+    # 600 experiments: with 300, about 1 seed in 40 sees 6 false differences from the
+    # sequential reading (true rate about 0.007) and its 99 % bound passes 0.05.
+    rates = peeking_error_rates(n_experiments=600, looks=19, users_per_look=500, seed=3)
     n = rates.n_experiments
     low, high = bounds(rates.fixed_once, n)
     assert low <= 0.05 <= high  # the z-test read once is honest
@@ -72,9 +74,11 @@ def test_the_sequential_shadow_rule_meets_its_stated_risks(sequential_points):
 
 def test_a_fixed_horizon_shadow_read_every_100_requests_promotes_too_often():
     rule = ShadowRule(analysis="fixed-horizon")
-    point = simulate_shadow(rule, 0.95, 0.0, 200, seed=5, max_requests=1500)
+    # 400 releases of up to 30 reads: with 200 of up to 15 (a true rate near 0.065) the
+    # 99 % lower bound missed 0.025 for 10 of 35 seeds; here it holds for every one tried.
+    point = simulate_shadow(rule, 0.95, 0.0, 400, seed=5, max_requests=3000)
     # Read once, an equal shadow would be promoted at most 2.5 % of the time.
-    assert bounds(point.promote_rate, 200)[0] > 0.025
+    assert bounds(point.promote_rate, 400)[0] > 0.025
 
 
 def test_counting_replayed_rows_as_new_evidence_inflates_the_error():
