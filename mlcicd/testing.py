@@ -203,13 +203,9 @@ class CliTranscript:
         from mlcicd.cli import main
 
         stdout, stderr = io.StringIO(), io.StringIO()
-        previous = os.getcwd()
-        os.chdir(self.cwd)
-        try:
-            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-                returncode = main(argv)
-        finally:
-            os.chdir(previous)
+        with (contextlib.chdir(self.cwd), contextlib.redirect_stdout(stdout),
+              contextlib.redirect_stderr(stderr)):
+            returncode = main(argv)
         return returncode, stdout.getvalue() + stderr.getvalue()
 
 
@@ -228,11 +224,7 @@ def run_pytest(args: Sequence[str], cwd: str | os.PathLike[str]) -> tuple[int, s
     import pytest
 
     output = io.StringIO()
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            code = pytest.main([*args, "--capture=sys", "-p", "no:cacheprovider"])
-    finally:
-        os.chdir(previous)
+    with (contextlib.chdir(cwd), contextlib.redirect_stdout(output),
+          contextlib.redirect_stderr(output)):
+        code = pytest.main([*args, "--capture=sys", "-p", "no:cacheprovider"])
     return int(code), output.getvalue()
