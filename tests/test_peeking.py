@@ -50,6 +50,10 @@ def test_the_ab_report_says_which_analysis_decided():
     assert "always-valid" in sequential.reason
     with pytest.raises(InputError, match="analysis must be one of"):
         analyze_ab(groups, converted, analysis="bayes")
+    # alpha >= 0.5 (fixed-horizon only): no always-valid interval rather than one at
+    # another level than the report would print
+    loose = analyze_ab(groups, converted, alpha=0.6)
+    assert loose.sequential is None and "Always-valid" not in loose.to_markdown()
 
 
 CASES = {"equal": 0.0, "1x margin worse": -0.05, "2x margin worse": -0.10, "better": 0.02}

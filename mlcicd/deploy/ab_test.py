@@ -85,8 +85,10 @@ class ABTestReport:
     analysis : str
         Which analysis decided: ``"fixed-horizon"`` (``test``) or ``"sequential"``
         (``sequential``).
-    sequential : SequentialInterval
-        Always-valid interval of ``p_b - p_a`` at level ``alpha`` (computed either way).
+    sequential : SequentialInterval or None
+        Always-valid interval of ``p_b - p_a`` at level ``alpha``, computed whichever
+        analysis decides (None only for a fixed-horizon ``alpha >= 0.5``, where no
+        always-valid interval exists).
     """
 
     test: TwoProportionResult
@@ -182,7 +184,8 @@ def analyze_ab(groups: Sequence[str], converted: Sequence[bool], *,
         raise InputError(f"both groups need users, got A={n_a}, B={n_b}")
     x_a, x_b = int(c[g == "A"].sum()), int(c[g == "B"].sum())
     test = two_proportion_ztest(x_a, n_a, x_b, n_b, confidence=confidence)
-    interval = sequential_ab_interval(x_a, n_a, x_b, n_b, alpha=min(alpha, 0.499))
+    # No interval at another level than the one the report prints.
+    interval = sequential_ab_interval(x_a, n_a, x_b, n_b, alpha=alpha) if alpha < 0.5 else None
     srm = sample_ratio_mismatch(n_a, n_b, split)
     h = cohens_h(test.p_a, test.p_b)
     if srm.mismatch:
