@@ -17,6 +17,7 @@ import pandas as pd
 
 from mlcicd import __version__
 from mlcicd.errors import InputError
+from mlcicd.io import python_scalar
 
 __all__ = ["canonical_csv", "config_dict", "data_fingerprint", "feature_names", "classes",
            "fingerprint_of", "library_versions"]
@@ -86,7 +87,5 @@ def feature_names(model: Any) -> list[str] | None:
 
 
 def classes(model: Any) -> list[Any] | None:
-    classes = getattr(model, "classes_", None)
-    if classes is None:
-        return None
-    return [c.item() if isinstance(c, np.generic) else c for c in np.asarray(classes)]
+    labels = getattr(model, "classes_", None)
+    return None if labels is None else [python_scalar(c) for c in np.asarray(labels)]
