@@ -31,6 +31,7 @@ from mlcicd.deploy import (  # noqa: E402
     Router,
     stable_bucket,
 )
+from mlcicd.deploy.log import EventLog  # noqa: E402
 from mlcicd.deploy.serve import create_app  # noqa: E402
 from mlcicd.deploy.server_state import ServerLimits  # noqa: E402
 from mlcicd.testing import BackgroundServer  # noqa: E402
@@ -208,6 +209,33 @@ def test_other_slots_and_healthz_answer_while_every_worker_of_one_slot_hangs(sta
             hung.release.set()
             for thread in blocked:
                 thread.join(30)
+
+
+def test_predictions_are_routed_while_the_canary_driver_reads_the_log(monkeypatch, stable):
+    # The driver reads the event log under the router's lock, which every /predict
+    # takes on the event loop: only the copy may happen there, not the slow DataFrame.
+    build, inside, release = EventLog.frame_of, threading.Event(), threading.Event()
+
+    def slow_build(*tail):
+        if threading.current_thread().name == "mlcicd-canary-driver":
+            inside.set()
+            release.wait(30)
+        return build(*tail)
+
+    monkeypatch.setattr(EventLog, "frame_of", staticmethod(slow_build))
+    router = Router({"stable": stable, "canary": ModelVersion(stable.model, "twin")})
+    try:
+        with BackgroundServer(create_app(router, admin_token=TOKEN)) as url, \
+                httpx.Client(base_url=url, timeout=10) as client:
+            start_canary(client, steps=[0.5, 1.0], min_requests=10_000, min_labels=0)
+            assert inside.wait(10)
+            answers = [client.post("/predict", json={"features": [0, 0, 0, 0],
+                                                     "key": f"u{i}"}) for i in range(4)]
+            assert not release.is_set()  # answered while the driver was still reading
+            release.set()
+            assert [r.status_code for r in answers] == [200] * 4
+    finally:
+        release.set()
 
 
 def test_a_call_past_the_timeout_is_answered_by_stable_or_is_a_504(stable):
