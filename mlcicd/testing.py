@@ -217,6 +217,11 @@ def run_pytest(args: Sequence[str], cwd: str | os.PathLike[str]) -> tuple[int, s
     ``pytest.main`` reuses what the page's kernel has already imported. Output capture
     is ``sys``-level (a notebook kernel owns the process's file descriptors) and the
     cache plugin is off, so a run leaves no ``.pytest_cache`` behind.
+
+    Installed plugins are not auto-loaded: the book's runs use none of them, and loading
+    them (nbval imports nbformat and jsonschema, xdist execnet, pytest-cov coverage) cost
+    each page about 1.7 s of CPU, several times the tests' own. Name one in ``args``
+    (``-p pytest_cov``) to load it.
     """
     import contextlib
     import io
@@ -226,5 +231,6 @@ def run_pytest(args: Sequence[str], cwd: str | os.PathLike[str]) -> tuple[int, s
     output = io.StringIO()
     with (contextlib.chdir(cwd), contextlib.redirect_stdout(output),
           contextlib.redirect_stderr(output)):
-        code = pytest.main([*args, "--capture=sys", "-p", "no:cacheprovider"])
+        code = pytest.main([*args, "--capture=sys", "-p", "no:cacheprovider",
+                            "--disable-plugin-autoload"])
     return int(code), output.getvalue()
