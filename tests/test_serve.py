@@ -9,12 +9,13 @@ import pytest
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
+from app_host import app_host  # noqa: E402
 from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from mlcicd.deploy import HealthCheck, ModelVersion, Router  # noqa: E402
 from mlcicd.deploy.serve import create_app  # noqa: E402
-from mlcicd.testing import BackgroundServer, ServerProcess  # noqa: E402
+from mlcicd.testing import ServerProcess  # noqa: E402
 
 TOKEN = "test-token-123"  # noqa: S105
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -31,14 +32,21 @@ def versions(data):
             ModelVersion(LogisticRegression(C=1.0).fit(X, y), "v2"))
 
 
+@pytest.fixture(scope="module")
+def host():
+    """One loopback server for the module; each test mounts a fresh app on it."""
+    with app_host() as shared:
+        yield shared
+
+
 @pytest.fixture()
-def server(versions, data):
-    """A fresh server: blue serves v1, green holds v2 warm."""
+def server(host, versions, data):
+    """A fresh app: blue serves v1, green holds v2 warm."""
     X, y = data
     router = Router({"blue": versions[0], "green": versions[1]})
     app = create_app(router, admin_token=TOKEN,
                      health_check=HealthCheck(X[:100], y[:100], min_accuracy=0.7))
-    with BackgroundServer(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with host.mount(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield client, router
 
 
@@ -96,15 +104,15 @@ def test_admin_endpoints_refuse_a_missing_or_wrong_token(server, headers):
     assert router.live_versions() == {"blue": "v1"}
 
 
-def test_admin_token_comes_from_the_environment(monkeypatch, versions):
+def test_admin_token_comes_from_the_environment(monkeypatch, host, versions):
     monkeypatch.setenv("MLCICD_ADMIN_TOKEN", "from-env")
     router = Router({"blue": versions[0], "green": versions[1]})
-    with BackgroundServer(create_app(router)) as url:
+    with host.mount(create_app(router)) as url:
         ok = httpx.post(f"{url}/admin/switch", json={"slot": "green"},
                         headers={"Authorization": "Bearer from-env"})
     assert ok.status_code == 200 and router.live_versions() == {"green": "v2"}
     monkeypatch.delenv("MLCICD_ADMIN_TOKEN")
-    with BackgroundServer(create_app(router)) as url:
+    with host.mount(create_app(router)) as url:
         assert httpx.post(f"{url}/admin/rollback", headers=AUTH).status_code == 401
 
 
@@ -219,15 +227,18 @@ def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(art
     X, _ = data
     root, versions = artifact_dirs
     v1, v2 = versions["v1"], versions["v2"]
-    n_requests, concurrency = 2000, 32
-    actions = [  # (after this many answers, endpoint, body, live versions expected after)
-        (300, "/admin/switch", {"slot": "green"}, {"green": v2}),
-        (600, "/admin/rollback", None, {"blue": v1}),
+    # Every action lands with `concurrency` requests in flight; 100 answers between two
+    # actions let each routing table serve a few rounds of them (2,000 in all cost 3x
+    # the CPU for the same moments of change).
+    n_requests, concurrency, every = 600, 32, 100
+    actions = [  # (endpoint, body, live versions expected after), one per `every` answers
+        ("/admin/switch", {"slot": "green"}, {"green": v2}),
+        ("/admin/rollback", None, {"blue": v1}),
         # min_requests out of reach: the server's own analysis waits, the operator acts
-        (900, "/admin/canary/start", {"slot": "green", "steps": [0.1, 0.5, 1.0],
-                                      "min_requests": 100_000}, None),
-        (1200, "/admin/canary/advance", {"force": True}, None),
-        (1500, "/admin/canary/abort", None, {"blue": v1}),
+        ("/admin/canary/start", {"slot": "green", "steps": [0.1, 0.5, 1.0],
+                                 "min_requests": 100_000}, None),
+        ("/admin/canary/advance", {"force": True}, None),
+        ("/admin/canary/abort", None, {"blue": v1}),
     ]
 
     async def load(url: str) -> tuple[list, list]:
@@ -235,6 +246,7 @@ def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(art
         admin_log: list = []
         sem = asyncio.Semaphore(concurrency)
         limits = httpx.Limits(max_connections=concurrency + 4)
+        due = {every * (k + 1): asyncio.Event() for k in range(len(actions))}
         async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
 
             async def one(i: int) -> None:
@@ -243,11 +255,12 @@ def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(art
                                                             "key": f"user-{i % 700}"})
                 done.append((r.status_code, r.headers.get("x-model-version"),
                              r.json().get("version")))
+                if len(done) in due:
+                    due[len(done)].set()
 
             async def operator() -> None:
-                for after, path, body, expected in actions:
-                    while len(done) < after:
-                        await asyncio.sleep(0.005)
+                for after, (path, body, expected) in zip(due, actions, strict=True):
+                    await due[after].wait()
                     r = await client.post(path, json=body, headers=AUTH)
                     admin_log.append((path, r.status_code, r.json(), expected))
 
@@ -258,7 +271,7 @@ def test_no_request_fails_while_switching_rolling_back_and_aborting_a_canary(art
 
     with ServerProcess(root / "v1", root / "v2", admin_token=TOKEN) as url:
         done, admin_log, health, metrics = asyncio.run(load(url))
-    assert len(done) == n_requests
+    assert len(done) == n_requests and len(admin_log) == len(actions)
     assert [status for status, _, _ in done] == [200] * n_requests
     assert all(header == body for _, header, body in done)
     assert {header for _, header, _ in done} == {v1, v2}
