@@ -7,7 +7,10 @@ change every verdict the same way, and the pull-request comment must never say "
 and "fail" at once.
 
 The candidate's PR check under the committed file runs once per session (``pr_work``);
-each edited copy gets a whole PR check run of its own, end to end.
+each edited copy gets a whole PR check run of its own, end to end. The scripts call the
+warm ``mlcicd`` of tests/warm_cli.py (the real ``main``, forked from a process that has
+done its imports); tests/test_pr_check.py and tests/test_pipeline_workflow.py run both
+scripts with the installed ``mlcicd`` as well.
 """
 
 from __future__ import annotations
@@ -16,15 +19,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from once import build_once
+from warm_cli import client
 
 ROOT = Path(__file__).resolve().parents[1]
-MLCICD = Path(sys.executable).parent / "mlcicd"
 # Less regularised than the baseline (C = 10 instead of 1), this candidate is 0.70 points
 # less accurate, 1.03 more precise, 2.22 points lower on recall and 0.62 on F1: the
 # committed 1-point gate fails it on recall alone.
@@ -38,27 +40,35 @@ def gate_copy(tmp_path: Path, name: str, **changes: object) -> Path:
     return path
 
 
-def run(script: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="session")
+def mlcicd(tmp_path_factory) -> Path:
+    """The ``MLCICD`` the scripts call here: the warm one (tests/warm_cli.py)."""
+    return client(tmp_path_factory)
+
+
+def run(mlcicd: Path, script: str, args: list[str],
+        env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(ROOT / "ci" / script), *args], cwd=ROOT,
-                          env={**os.environ, "MLCICD": str(MLCICD), **env},
+                          env={**os.environ, "MLCICD": str(mlcicd), **env},
                           capture_output=True, text=True)
 
 
 @pytest.fixture(scope="session")
-def pr_work(tmp_path_factory) -> Path:
+def pr_work(tmp_path_factory, mlcicd) -> Path:
     """The PR check of the less regularised candidate under the committed gate file.
 
     Built once per test session (tests/once.py) and read-only: ``data/``, the trained
     ``out/candidate`` and the comment of that run, with its exit code in ``status``.
     """
-    return build_once(tmp_path_factory, "policy-candidate", check_the_candidate)
+    return build_once(tmp_path_factory, "policy-candidate",
+                      lambda work: check_the_candidate(mlcicd, work))
 
 
-def check_the_candidate(work: Path) -> None:
+def check_the_candidate(mlcicd: Path, work: Path) -> None:
     config = work / "candidate.yaml"
     config.write_text(yaml.safe_dump(CANDIDATE), encoding="utf-8")
     # No PR_CHECK_GATE: the script's default, config/gate.yaml itself.
-    result = run("pr_check.sh", [], {"PR_CHECK_CONFIG": str(config),
+    result = run(mlcicd, "pr_check.sh", [], {"PR_CHECK_CONFIG": str(config),
                                      "PR_CHECK_DATA": str(work / "data"),
                                      "PR_CHECK_OUT": str(work / "out")})
     assert result.returncode in (0, 1), result.stderr
@@ -72,19 +82,19 @@ def own_copy(pr_work: Path, tmp_path: Path) -> Path:
     return work
 
 
-def pr_check_under(work: Path, gate: Path) -> int:
+def pr_check_under(mlcicd: Path, work: Path, gate: Path) -> int:
     """Run the whole PR check on ``work``'s candidate config under ``gate``; its exit code."""
-    return run("pr_check.sh", [], {
+    return run(mlcicd, "pr_check.sh", [], {
         "PR_CHECK_CONFIG": str(work / "candidate.yaml"), "PR_CHECK_DATA": str(work / "data"),
         "PR_CHECK_OUT": str(work / "out"), "PR_CHECK_GATE": str(gate)}).returncode
 
 
-def verdicts(work: Path, pr_check: int, gate: Path | None) -> dict[str, object]:
+def verdicts(mlcicd: Path, work: Path, pr_check: int, gate: Path | None) -> dict[str, object]:
     """What each consumer says about the candidate: the PR check (its exit code
     ``pr_check`` and the comment in ``work/out``) and the pipeline's gate stage, run here
     on the same candidate under ``gate`` (None: the stage's default, config/gate.yaml)."""
     comment = (work / "out" / "comment.md").read_text(encoding="utf-8")
-    stage = run("pipeline.sh", ["gate"], {"PIPELINE_OUT": str(work / "out"),
+    stage = run(mlcicd, "pipeline.sh", ["gate"], {"PIPELINE_OUT": str(work / "out"),
                                           "PIPELINE_DATA": str(work / "data"),
                                           **({"PIPELINE_GATE": str(gate)} if gate else {})})
     marks = dict(re.findall(r"^\| (\w+) \| [\d.]+ \| [\d.]+ \| [^|]+ \| (\S+) \|$", comment,
@@ -100,11 +110,11 @@ def verdicts(work: Path, pr_check: int, gate: Path | None) -> dict[str, object]:
     }
 
 
-def test_the_committed_gate_fails_the_candidate_everywhere(pr_work, tmp_path):
+def test_the_committed_gate_fails_the_candidate_everywhere(pr_work, mlcicd, tmp_path):
     # The session's PR check already ran under config/gate.yaml itself: its comment and
     # exit code are the verdict; the pipeline's gate stage reads the same committed file.
     work = own_copy(pr_work, tmp_path)
-    seen = verdicts(work, int((work / "status").read_text(encoding="utf-8")), None)
+    seen = verdicts(mlcicd, work, int((work / "status").read_text(encoding="utf-8")), None)
     assert seen == {
         "pr_check": 1, "comparison": False, "gate": False, "result": False,
         "pipeline_gate": 1, "failed_rows": ["recall"],
@@ -112,10 +122,10 @@ def test_the_committed_gate_fails_the_candidate_everywhere(pr_work, tmp_path):
     }
 
 
-def test_a_looser_tolerance_in_the_file_passes_it_everywhere(pr_work, tmp_path):
+def test_a_looser_tolerance_in_the_file_passes_it_everywhere(pr_work, mlcicd, tmp_path):
     work = own_copy(pr_work, tmp_path)
     gate = gate_copy(tmp_path, "loose.yaml", max_regression=0.03)
-    seen = verdicts(work, pr_check_under(work, gate), gate)
+    seen = verdicts(mlcicd, work, pr_check_under(mlcicd, work, gate), gate)
     assert seen == {
         "pr_check": 0, "comparison": True, "gate": True, "result": True,
         "pipeline_gate": 0, "failed_rows": [],
@@ -123,11 +133,11 @@ def test_a_looser_tolerance_in_the_file_passes_it_everywhere(pr_work, tmp_path):
     }
 
 
-def test_the_metric_list_in_the_file_decides_what_is_checked(pr_work, tmp_path):
+def test_the_metric_list_in_the_file_decides_what_is_checked(pr_work, mlcicd, tmp_path):
     # Without recall in the list, the same 1-point tolerance passes it everywhere.
     work = own_copy(pr_work, tmp_path)
     gate = gate_copy(tmp_path, "no-recall.yaml", regression_metrics=["accuracy", "roc_auc"])
-    seen = verdicts(work, pr_check_under(work, gate), gate)
+    seen = verdicts(mlcicd, work, pr_check_under(mlcicd, work, gate), gate)
     assert seen == {
         "pr_check": 0, "comparison": True, "gate": True, "result": True,
         "pipeline_gate": 0, "failed_rows": [], "checked_rows": ["accuracy", "roc_auc"],

@@ -4,6 +4,10 @@
 the stages from the workflow's jobs, in their `needs` order, and run the same script on the
 bundled breast-cancer data with every output in a scratch folder. What passes here is what
 the workflow's jobs do with the committed configuration.
+
+The scripted run calls the warm ``mlcicd`` of tests/warm_cli.py: the real ``main``, forked
+from a process that did the imports once, instead of a dozen start-ups of about 2 s of
+CPU each. A stage that fails its check runs the installed ``mlcicd``, as the jobs do.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pandas as pd
 import pytest
 import yaml
 from once import build_once
+from warm_cli import client
 
 from mlcicd.artifacts import load_model
 
@@ -53,10 +58,11 @@ def as_list(value: str | list[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def pipeline(stage: str, work: Path, **env: str) -> subprocess.CompletedProcess:
+def pipeline(stage: str, work: Path, mlcicd: Path = MLCICD,
+             **env: str) -> subprocess.CompletedProcess:
     """Run one stage as its job does, with the data and outputs under ``work``."""
     settings = {
-        "MLCICD": str(MLCICD),
+        "MLCICD": str(mlcicd),
         "PIPELINE_DATA": str(work / "data"),
         "PIPELINE_OUT": str(work / "out"),
         "GITHUB_STEP_SUMMARY": str(work / "summary.md"),
@@ -78,24 +84,25 @@ def released(tmp_path_factory) -> tuple[Path, dict[str, subprocess.CompletedProc
     Built once per test session however many xdist workers ask (tests/once.py), and
     shared: tests only read it, and copy what they change into their own ``tmp_path``.
     """
-    work = build_once(tmp_path_factory, "pipeline-released", run_every_stage)
+    work = build_once(tmp_path_factory, "pipeline-released",
+                      lambda folder: run_every_stage(folder, client(tmp_path_factory)))
     recorded = json.loads((work / "results.json").read_text(encoding="utf-8"))
     return work, {stage: subprocess.CompletedProcess(**result)
                   for stage, result in recorded.items()}
 
 
-def run_every_stage(work: Path) -> None:
+def run_every_stage(work: Path, mlcicd: Path) -> None:
     """The workflow's stages in order, stopping at the first failure; the plain export."""
     results = {}
     for _, stage in workflow_stages():
-        result = pipeline(stage, work)
+        result = pipeline(stage, work, mlcicd)
         results[stage] = {"args": result.args, "returncode": result.returncode,
                           "stdout": result.stdout, "stderr": result.stderr}
         if result.returncode != 0:
             break
     (work / "results.json").write_text(json.dumps(results), encoding="utf-8")
     # `mlcicd datasets export` without --live-size: the split the baseline was trained on.
-    subprocess.run([str(MLCICD), "datasets", "export", "breast-cancer",
+    subprocess.run([str(mlcicd), "datasets", "export", "breast-cancer",
                     "--out", str(work / "plain-export")], check=True, capture_output=True)
 
 
@@ -237,12 +244,14 @@ def test_a_candidate_below_the_gate_fails_with_its_report(released, tmp_path):
     assert "Quality gate failed" in (tmp_path / "summary.md").read_text(encoding="utf-8")
 
 
-def test_data_breaking_the_schema_fails_validation_and_lists_the_rule(tmp_path):
+def test_data_breaking_the_schema_fails_validation_and_lists_the_rule(tmp_path_factory,
+                                                                      tmp_path):
     schema = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text(encoding="utf-8"))
     schema["columns"]["mean_radius"]["max"] = 10.0
     strict = tmp_path / "schema.yaml"
     strict.write_text(yaml.safe_dump(schema), encoding="utf-8")
-    result = pipeline("validate", tmp_path, PIPELINE_SCHEMA=str(strict))
+    result = pipeline("validate", tmp_path, client(tmp_path_factory),
+                      PIPELINE_SCHEMA=str(strict))
     assert result.returncode == 1
     assert "mean_radius" in (tmp_path / "out" / "validate-train.md").read_text("utf-8")
 

@@ -2,7 +2,9 @@
 
 .github/workflows/model-check.yml and ``make pr-check`` both call ``ci/pr_check.sh``;
 these tests call it too, on the bundled breast-cancer data, and check what the bot would
-post and whether the check passes.
+post and whether the check passes. The passing check and the bad candidate config run the
+installed ``mlcicd``; the regressions run the warm one of tests/warm_cli.py (the same
+``main`` without paying its imports at every call).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from warm_cli import client
 
 from mlcicd.artifacts import load_model
 from mlcicd.gate import GateThresholds
@@ -26,11 +29,12 @@ MARKER = "<!-- mlcicd-model-check -->"
 MLCICD = Path(sys.executable).parent / "mlcicd"
 
 
-def pr_check(tmp_path: Path, config: Path | str = "config/train.yaml", **env: str):
+def pr_check(tmp_path: Path, config: Path | str = "config/train.yaml",
+             mlcicd: Path = MLCICD, **env: str):
     """Run the check with its outputs under ``tmp_path``; return (process, comment path)."""
     out = tmp_path / "out"
     settings = {
-        "MLCICD": str(MLCICD),
+        "MLCICD": str(mlcicd),
         "PR_CHECK_CONFIG": str(config),
         "PR_CHECK_DATA": str(tmp_path / "data"),
         "PR_CHECK_OUT": str(out),
@@ -81,8 +85,10 @@ def test_unchanged_config_passes_and_prints_the_comment(tmp_path):
     ],
     ids=["slightly-worse-forest", "over-regularised"],
 )
-def test_candidate_that_regresses_fails_with_its_report(tmp_path, config, worse):
-    result, comment_file = pr_check(tmp_path, write_config(tmp_path, config))
+def test_candidate_that_regresses_fails_with_its_report(tmp_path_factory, tmp_path, config,
+                                                        worse):
+    result, comment_file = pr_check(tmp_path, write_config(tmp_path, config),
+                                    mlcicd=client(tmp_path_factory))
     assert result.returncode == 1, result.stderr
     comment = comment_file.read_text(encoding="utf-8")
     assert comment.startswith(MARKER)
