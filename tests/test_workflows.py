@@ -1,7 +1,10 @@
 """The GitHub workflows: valid, secure, and calling only commands this repository has.
 
 Nothing here needs the network: the workflow schema is the one vendored inside
-check-jsonschema, and zizmor runs offline.
+check-jsonschema, and zizmor runs offline. check-jsonschema runs in-process through
+click's test runner (its import is most of a call's CPU, and three calls share it); the
+nightly retraining cycle runs the installed ``mlcicd``, the other cycles the warm one of
+tests/warm_cli.py (the same ``main``, without paying its imports at every call).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from warm_cli import client
 
 from mlcicd.cli import build_parser
 
@@ -105,35 +109,32 @@ def test_every_expected_workflow_exists():
     assert EXPECTED - {path.name for path in WORKFLOWS} == set()
 
 
+def check_jsonschema(*args: str) -> tuple[int, str]:
+    """``check-jsonschema ARGS`` in this process: its exit code and its output."""
+    from check_jsonschema import main
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
 def test_every_workflow_matches_the_github_schema():
-    result = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows"]
-        + [str(path) for path in WORKFLOWS],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = check_jsonschema("--builtin-schema", "vendor.github-workflows",
+                                    *map(str, WORKFLOWS))
+    assert code == 0, output
 
 
 def test_every_composite_action_matches_the_github_schema():
     assert ACTIONS, "no composite action under .github/actions"
-    result = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-actions"]
-        + [str(path) for path in ACTIONS],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = check_jsonschema("--builtin-schema", "vendor.github-actions",
+                                    *map(str, ACTIONS))
+    assert code == 0, output
 
 
 def test_dependabot_config_matches_its_schema():
-    result = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot"]
-        + [str(ROOT / ".github" / "dependabot.yml")],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, output = check_jsonschema("--builtin-schema", "vendor.dependabot",
+                                    str(ROOT / ".github" / "dependabot.yml"))
+    assert code == 0, output
 
 
 def test_zizmor_finds_nothing_at_medium_severity_or_above():
@@ -377,11 +378,12 @@ def test_lab_matrix_has_one_job_per_lab_and_parameter_set(tmp_path):
     assert key == "matrix" and json.loads(value) == {"include": expected}
 
 
-def run_retrain(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, dict]:
+def run_retrain(tmp_path: Path, mlcicd: Path = BIN / "mlcicd",
+                **env: str) -> tuple[subprocess.CompletedProcess, dict]:
     """Run ci/retrain.sh as the workflow does; return the process and its step outputs."""
     github_output = tmp_path / "github_output"
     settings = {
-        "MLCICD": str(BIN / "mlcicd"),
+        "MLCICD": str(mlcicd),
         "PYTHON": sys.executable,
         "RETRAIN_DATA": str(tmp_path / "data"),
         "RETRAIN_OUT": str(tmp_path / "out"),
@@ -421,7 +423,8 @@ def test_nightly_cycle_without_drift_keeps_the_model_and_reports(tmp_path):
 
 
 @pytest.mark.slow
-def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_path):
+def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_path_factory,
+                                                                        tmp_path):
     import pandas as pd
 
     from mlcicd.datasets import export_dataset
@@ -435,7 +438,8 @@ def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_pat
     batch[features] = batch[features] * 1.25  # every measurement reads 25 % high
     batch.to_csv(tmp_path / "batch.csv", index=False)
 
-    result, outputs = run_retrain(tmp_path, RETRAIN_BATCH=str(tmp_path / "batch.csv"))
+    result, outputs = run_retrain(tmp_path, client(tmp_path_factory),
+                                  RETRAIN_BATCH=str(tmp_path / "batch.csv"))
     assert result.returncode == 0, result.stderr
     assert outputs["outcome"] in {"promoted", "rejected"}
     decision = json.loads((tmp_path / "out" / "decision.json").read_text(encoding="utf-8"))
@@ -446,8 +450,9 @@ def test_drifted_batch_triggers_retraining_without_touching_the_baseline(tmp_pat
 
 
 @pytest.mark.slow
-def test_retrain_with_a_missing_batch_is_bad_input(tmp_path):
-    result, outputs = run_retrain(tmp_path, RETRAIN_BATCH=str(tmp_path / "missing.csv"))
+def test_retrain_with_a_missing_batch_is_bad_input(tmp_path_factory, tmp_path):
+    result, outputs = run_retrain(tmp_path, client(tmp_path_factory),
+                                  RETRAIN_BATCH=str(tmp_path / "missing.csv"))
     assert result.returncode == 2
     assert "not found" in result.stderr
     assert outputs == {}
