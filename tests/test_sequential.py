@@ -7,6 +7,8 @@ confidence, whatever seed the simulation had.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pytest
 from scipy.stats import binomtest
@@ -31,13 +33,31 @@ def upper_bound(failures: int, trials: int) -> float:
     return binomtest(failures, trials).proportion_ci(0.95, method="exact").high
 
 
+# The intervals are functions of the counts alone, and the simulated trials meet the same
+# counts again and again (40,000 looks below are 7,259 distinct counts): each distinct
+# reading is computed once. Same intervals, same misses, a fraction of the work.
+@cache
+def proportion_covers(successes: int, n: int, truth: float) -> bool:
+    return proportion_cs(successes, n, alpha=0.05).contains(truth)
+
+
+@cache
+def paired_covers(a_only: int, b_only: int, n: int, truth: float) -> bool:
+    return paired_difference_cs(a_only, b_only, n).contains(truth)
+
+
+@cache
+def paired_lower_bound(a_only: int, b_only: int, n: int, alpha: float) -> float:
+    return paired_difference_cs(a_only, b_only, n).lower(alpha)
+
+
 def test_proportion_sequence_covers_the_truth_at_every_look():
     rng = np.random.default_rng(11)
     misses = 0
     for _ in range(TRIALS):
         outcomes = np.cumsum(rng.random(400) < 0.3)
         for n in range(10, 401, 15):
-            if not proportion_cs(int(outcomes[n - 1]), n, alpha=0.05).contains(0.3):
+            if not proportion_covers(int(outcomes[n - 1]), n, 0.3):
                 misses += 1
                 break
     assert upper_bound(misses, TRIALS) <= 0.05
@@ -50,8 +70,7 @@ def test_paired_sequence_covers_an_equal_pair_of_models_at_every_look():
         u = rng.random(600)
         a_only, b_only = np.cumsum(u < 0.03), np.cumsum((u >= 0.03) & (u < 0.06))
         for n in range(20, 601, 20):
-            ci = paired_difference_cs(int(a_only[n - 1]), int(b_only[n - 1]), n)
-            if not ci.contains(0.0):
+            if not paired_covers(int(a_only[n - 1]), int(b_only[n - 1]), n, 0.0):
                 misses += 1
                 break
     assert upper_bound(misses, TRIALS) <= 0.05
@@ -88,7 +107,7 @@ def test_a_lucky_start_of_a_much_worse_model_rarely_lifts_the_lower_bound():
         u = rng.random(600)
         a_only, b_only = np.cumsum(u < 0.01), np.cumsum((u >= 0.01) & (u < 0.12))
         for n in range(10, 601, 15):
-            if paired_difference_cs(int(a_only[n - 1]), int(b_only[n - 1]), n).lower(0.05) > -0.1:
+            if paired_lower_bound(int(a_only[n - 1]), int(b_only[n - 1]), n, 0.05) > -0.1:
                 overshoots += 1
                 break
     assert upper_bound(overshoots, LUCKY_TRIALS) <= 0.05
