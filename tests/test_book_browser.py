@@ -11,6 +11,10 @@ One Chromium serves a whole worker, and each (scheme, page) pair is loaded once:
 visit records everything the page checks need (requests, console, images, tables,
 diagrams, formulas) and every test reads that record. The tests of one scheme share
 an xdist group, so with ``-n 2`` the two schemes load side by side, each page once.
+Every visit of a worker navigates one reused tab: a new tab costs Chromium a new
+renderer process, about 1 s of CPU a page (these tests took 93 CPU-s with a tab per
+load, 47 with one). The browser still reports every request of each load, cached or
+not: each page's list of requests is the same as in a fresh tab.
 
 Without chromium these tests are skipped with one line that says how to install it
 (``MLCICD_REQUIRE_SYSTEM_TOOLS=1``, set by CI, turns that skip into a failure).
@@ -140,45 +144,74 @@ def browser(chromium):
         browser.close()
 
 
+class Tab:
+    """The worker's one tab, navigated from page to page (see the module docstring).
+
+    Between two tests it rests on ``about:blank``, so what the previous page does while
+    it unloads reaches no visit. A tab that crashed or timed out is replaced by a new one.
+    """
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self.page = context.new_page()
+
+    def rest(self, failed: bool = False) -> None:
+        if not failed and not self.page.is_closed():
+            try:
+                self.page.goto("about:blank")
+                return
+            except Exception:  # a crashed renderer: start over in a new tab
+                pass
+        if not self.page.is_closed():
+            self.page.close()
+        self.page = self.context.new_page()
+
+
 @pytest.fixture(scope="session")
-def context(browser):
-    """One browser context per worker; each visit opens (and closes) its own tab."""
+def tab(browser) -> Iterator[Tab]:
+    """One browser context and one tab per worker."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
-    yield context
+    yield Tab(context)
     context.close()
 
 
 @pytest.fixture
-def page(context):
-    page = context.new_page()
-    yield page
-    page.close()
+def page(tab):
+    """The worker's tab, for one test; left on ``about:blank`` (or replaced) after it."""
+    failed = True
+    try:
+        yield tab.page
+        failed = False
+    finally:
+        tab.rest(failed)
 
 
 def visit(page, url: str) -> PageVisit:
     """Load ``url``, wait until diagrams and formulas are drawn, record what happened."""
     seen = PageVisit()
-    page.on("request", lambda request: seen.requests.append(request.url))
-    page.on("requestfailed", lambda request: seen.failed.append(request.url))
-    page.on(
-        "response",
-        lambda response: seen.bad_status.append(f"{response.status} {response.url}")
-        if response.status >= 400
-        else None,
-    )
-    page.on(
-        "console",
-        lambda message: seen.console_errors.append(message.text)
-        if message.type == "error"
-        else None,
-    )
-    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
-    response = page.goto(url, wait_until="load")
-    seen.status = response.status if response else None
-    wait_for_diagrams(page)
-    wait_for_formulas(page)
-    page.wait_for_load_state("networkidle")
+    recorders = {
+        "request": lambda request: seen.requests.append(request.url),
+        "requestfailed": lambda request: seen.failed.append(request.url),
+        "response": lambda response: seen.bad_status.append(
+            f"{response.status} {response.url}"
+        ) if response.status >= 400 else None,
+        "console": lambda message: seen.console_errors.append(message.text)
+        if message.type == "error" else None,
+        "pageerror": lambda error: seen.page_errors.append(str(error)),
+    }
+    for event, recorder in recorders.items():
+        page.on(event, recorder)
+    try:
+        response = page.goto(url, wait_until="load")
+        seen.status = response.status if response else None
+        wait_for_diagrams(page)
+        wait_for_formulas(page)
+        page.wait_for_load_state("networkidle")
+    finally:
+        # The tab lives on: the next page's events must not land in this record.
+        for event, recorder in recorders.items():
+            page.remove_listener(event, recorder)
     return seen
 
 
@@ -250,23 +283,24 @@ _VISITS: dict[str, PageVisit] = {}
 
 
 @pytest.fixture
-def visited(context, request):
+def visited(tab):
     """``visited(site, doc)``: the record of ``doc`` loaded from ``site``, loaded once."""
 
     def load(site: str, doc: str) -> PageVisit:
         url = f"{site}/{doc}.html"
         if url not in _VISITS:
-            tab = context.new_page()
+            failed = True
             try:
-                seen = visit(tab, url)
-                seen.broken_images = tab.evaluate(BROKEN_IMAGES)
-                seen.cut_off_tables = tab.evaluate(CUT_OFF_TABLES)
-                seen.diagrams = tab.evaluate(DIAGRAMS)
-                seen.formulas = tab.locator("mjx-container svg").count()
+                seen = visit(tab.page, url)
+                seen.broken_images = tab.page.evaluate(BROKEN_IMAGES)
+                seen.cut_off_tables = tab.page.evaluate(CUT_OFF_TABLES)
+                seen.diagrams = tab.page.evaluate(DIAGRAMS)
+                seen.formulas = tab.page.locator("mjx-container svg").count()
+                failed = False
             except Exception as exc:  # a timeout or a crash fails every test of this page
                 seen = PageVisit(error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
             finally:
-                tab.close()
+                tab.rest(failed)
             _VISITS[url] = seen
         seen = _VISITS[url]
         assert seen.error is None, f"{doc}: the page did not load: {seen.error}"
