@@ -249,6 +249,24 @@ def sequential_ab_interval(successes_a: int, n_a: int, successes_b: int, n_b: in
     return difference_cs(int(successes_b), int(n_b), int(successes_a), int(n_a), alpha=alpha)
 
 
+def _equal_arms_ztest_pvalues(conv_a: np.ndarray, conv_b: np.ndarray,
+                              users: np.ndarray) -> np.ndarray:
+    """``two_proportion_ztest(a, n, b, n).pvalue`` of every cell, arms of ``users`` each.
+
+    The same operations in the same order on whole arrays (IEEE division and square
+    root round the same way in numpy and in ``math``), so the same bits: a simulation
+    of thousands of looks pays for one call instead of one per look.
+    """
+    n = np.broadcast_to(users, conv_a.shape)
+    p_a, p_b = conv_a / n, conv_b / n
+    pooled = (conv_a + conv_b) / (n + n)
+    se_pooled = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n))
+    diff = p_b - p_a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = diff / se_pooled
+    return np.where(se_pooled == 0, 1.0, 2 * stats.norm.sf(np.abs(z)))
+
+
 @dataclass(frozen=True)
 class PeekingRates:
     """How often no-difference A/B experiments "find" a difference, by way of reading.
@@ -321,9 +339,7 @@ def peeking_error_rates(*, n_experiments: int = 1000, looks: int = 19,
     conv_a = rng.binomial(users_per_look, rate, shape).cumsum(axis=1)
     conv_b = rng.binomial(users_per_look, rate, shape).cumsum(axis=1)
     users = users_per_look * np.arange(1, looks + 1)
-    pvalues = np.array([[two_proportion_ztest(int(a), int(n), int(b), int(n)).pvalue
-                         for a, b, n in zip(row_a, row_b, users, strict=True)]
-                        for row_a, row_b in zip(conv_a, conv_b, strict=True)])
+    pvalues = _equal_arms_ztest_pvalues(conv_a, conv_b, users)
     once = int((pvalues[:, -1] < alpha).sum())
     every = int((pvalues < alpha).any(axis=1).sum())
     sequential = sum(
