@@ -95,6 +95,24 @@ def test_counting_replayed_rows_as_new_evidence_inflates_the_error():
     assert once.median_labels <= 143
 
 
+@pytest.mark.parametrize("rule", [ShadowRule(), ShadowRule(analysis="fixed-horizon",
+                                                             min_samples=100)],
+                         ids=["sequential", "fixed-horizon"])
+def test_the_simulations_decide_as_the_rule_does(rule):
+    # simulate_shadow asks a lighter function that skips what the decision does not read.
+    from mlcicd.deploy.shadow_rule import _decision
+
+    seen = set()
+    for n in (0, 50, 100, 150, 200, 400, 1000, 3000):
+        for production_only in (0, 1, 3, 8, 20, 45, 90, 200):
+            for shadow_only in (0, 1, 3, 8, 20, 45, 90, 200):
+                if production_only + shadow_only <= n:
+                    expected = rule.decide(production_only, shadow_only, n).decision
+                    assert _decision(rule, production_only, shadow_only, n) == expected
+                    seen.add(expected)
+    assert seen == {"wait", "promote", "keep"}
+
+
 @pytest.mark.parametrize(("production_only", "shadow_only"), [(0, 0), (3, 9), (12, 4), (0, 7)])
 def test_mcnemar_from_counts_is_the_exact_test(production_only, shadow_only):
     n = production_only + shadow_only + 20

@@ -133,8 +133,10 @@ class ShadowRule:
 
     def _sequential(self, ci: SequentialInterval) -> tuple[str, str]:
         rule = NonInferiorityRule(self.margin, self.alpha, self.beta)
-        decision = rule.decide(ci)
+        # rule.decide(ci), with the two one-sided bounds computed once for it and the text
         low, high = ci.lower(self.beta), ci.upper(self.alpha)
+        decision = (rule.verdict(ci.estimate, low, high)
+                    if ci.n and np.isfinite(ci.estimate) else "wait")
         shown = f"shadow - production accuracy {ci.estimate:+.3f} on {ci.n} pairs"
         if decision == "promote":
             return "promote", (f"{shown}; one-sided always-valid lower bound "
@@ -208,19 +210,34 @@ def simulate_shadow(rule: ShadowRule, p_production: float, difference: float,
         outcome, served, used = "inconclusive", max_requests, int(counted[-1])
         for end in range(check_every, max_requests + 1, check_every):
             n = int(counted[end - 1])
-            verdict = rule.decide(int(production_only[end - 1]), int(shadow_only[end - 1]), n)
-            if verdict.decision == "promote" or (
-                verdict.decision == "keep" and rule.analysis == "sequential"
-            ):
-                outcome, served, used = verdict.decision, end, n
+            decision = _decision(rule, int(production_only[end - 1]), int(shadow_only[end - 1]),
+                                 n)
+            if decision == "promote" or (decision == "keep" and rule.analysis == "sequential"):
+                outcome, served, used = decision, end, n
                 break
-            if rule.analysis == "fixed-horizon" and verdict.decision == "keep":
+            if rule.analysis == "fixed-horizon" and decision == "keep":
                 outcome = "keep"
         outcomes.append("abort" if outcome == "keep" else outcome)
         requests.append(served)
         labels.append(used)
     name = case if case is not None else f"difference {difference:+.3f}"
     return OperatingPoint.from_outcomes(name, difference, outcomes, requests, labels)
+
+
+def _decision(rule: ShadowRule, production_only: int, shadow_only: int, n: int) -> str:
+    """``rule.decide(...).decision`` without what that decision does not read.
+
+    A simulation asks thousands of times and keeps only the decision: the fixed-horizon
+    reading needs no always-valid interval, the sequential one no McNemar test (the
+    report of a real release shows both). Same branches, same results:
+    ``tests/test_peeking.py`` compares the two over a grid of counts.
+    """
+    if n < rule.min_samples:
+        return "wait"
+    if rule.analysis == "fixed-horizon":
+        return rule._fixed(mcnemar_from_counts(production_only, shadow_only), n)[0]
+    return rule._sequential(paired_difference_cs(shadow_only, production_only, n,
+                                                 alpha=rule.alpha))[0]
 
 
 def _stream(rng: np.random.Generator, joint: np.ndarray, max_requests: int,
