@@ -11,9 +11,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 JOBS ?= 2
 BOOK_FLAGS := -W -n --keep-going
+# One BLAS and OpenMP thread per process (page kernels, test workers, the processes they
+# start): the book and the tests run side by side and fill both cores, and a second BLAS
+# thread then spins waiting for a core instead of working (a logistic regression's fit
+# cost 5x the CPU; three model test files took 9.5 CPU-s instead of 7.6). Same numbers.
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # Tests that share an expensive module fixture carry an xdist_group mark and run on one
 # worker, so the fixture is built once (tests/conftest.py also starts slow tests first).
-PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+PYTEST := $(ONE_THREAD) $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 # The extras of pyproject.toml that the venv gets with the library. A CI job that needs
 # less asks for less (`make venv EXTRAS=` is the library alone, EXTRAS=labs adds papermill).
 EXTRAS ?= dev
@@ -77,11 +82,8 @@ $(BOOK_INPUTS_STAMP):
 	mkdir -p _build
 	touch $@
 
-# One BLAS and OpenMP thread per page kernel: the book is built while the other tests
-# fill both cores, and a second BLAS thread then spins waiting for a core instead of
-# working (a logistic regression's fit cost 5x the CPU). The pages print the same numbers.
 book: $(STAMP) $(BOOK_INPUTS_STAMP)
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	$(ONE_THREAD) $(BIN)/jupyter-book build . $(BOOK_FLAGS)
 
 # The CI cache key of the executed pages (.github/workflows/book.yml): the inputs' hash,
 # then the pages' own hash, so a page edit restores the other pages' outputs.
@@ -120,8 +122,8 @@ lab: $(STAMP)
 # The named parameter sets, then a property run: 30 random legal sets across the labs
 # (ranges in labs/params.yaml), seeded so a failure can be rerun with the same --seed.
 labs: $(STAMP)
-	$(BIN)/mlcicd labs run --jobs $(JOBS) --out _build/labs
-	$(BIN)/mlcicd labs run --random 30 --seed $(or $(LABS_SEED),0) --jobs $(JOBS) \
+	$(ONE_THREAD) $(BIN)/mlcicd labs run --jobs $(JOBS) --out _build/labs
+	$(ONE_THREAD) $(BIN)/mlcicd labs run --random 30 --seed $(or $(LABS_SEED),0) --jobs $(JOBS) \
 		--out _build/labs-random
 
 labs-notebooks: $(STAMP)
