@@ -2,9 +2,9 @@
 
 .github/workflows/model-check.yml and ``make pr-check`` both call ``ci/pr_check.sh``;
 these tests call it too, on the bundled breast-cancer data, and check what the bot would
-post and whether the check passes. The passing check and the bad candidate config run the
-installed ``mlcicd``; the regressions run the warm one of tests/warm_cli.py (the same
-``main`` without paying its imports at every call).
+post and whether the check passes. The passing check runs the installed ``mlcicd``; the
+others run the warm one of tests/warm_cli.py (the same ``main`` without paying its
+imports at every call).
 """
 
 from __future__ import annotations
@@ -104,8 +104,9 @@ def test_missing_baseline_is_bad_input_and_posts_nothing(tmp_path):
     assert not comment_file.exists()
 
 
-def test_invalid_candidate_config_is_bad_input(tmp_path):
-    result, comment_file = pr_check(tmp_path, write_config(tmp_path, {"model": "svm"}))
+def test_invalid_candidate_config_is_bad_input(tmp_path_factory, tmp_path):
+    result, comment_file = pr_check(tmp_path, write_config(tmp_path, {"model": "svm"}),
+                                    mlcicd=client(tmp_path_factory))
     assert result.returncode == 2
     assert "unknown model" in result.stderr
     assert "Traceback" not in result.stderr
