@@ -140,18 +140,19 @@ def test_an_out_of_range_value_stops_the_real_lab_in_its_first_cell(tmp_path, ca
 
     from mlcicd.cli import main
 
-    notebook = ROOT / "labs" / "solutions" / "05_end_to_end.ipynb"
+    # Lab 2: the lightest imports cell of the labs (the stop comes after it).
+    notebook = ROOT / "labs" / "solutions" / "02_testing_ml.ipynb"
     matrix = tmp_path / "params.yaml"
-    matrix.write_text(f"labs:\n  05_end_to_end:\n    notebook: {notebook}\n"
-                      "    sets:\n      tiny: {n_stream: 100}\n")
+    matrix.write_text(f"labs:\n  02_testing_ml:\n    notebook: {notebook}\n"
+                      "    sets:\n      tiny: {n_rows: 10}\n")
     out = tmp_path / "out"
     code = main(["labs", "run", "--matrix", str(matrix), "--params", "tiny", "--out", str(out),
                  "--no-progress"])
     err = capsys.readouterr().err
-    sentence = ("LabParameterError: lab 05_end_to_end: n_stream = 100 is not allowed: it must "
-                "be a whole number from 600 to 10000.")
+    sentence = ("LabParameterError: lab 02_testing_ml: n_rows = 10 is not allowed: it must "
+                "be a whole number from 60 to 3000.")
     assert code == 1 and sentence in err
-    executed = nbformat.read(out / "05_end_to_end" / "tiny.ipynb", as_version=4)
+    executed = nbformat.read(out / "02_testing_ml" / "tiny.ipynb", as_version=4)
     errors = [(i, o) for i, c in enumerate(executed.cells) if c.cell_type == "code"
               for o in c.get("outputs", []) if o.output_type == "error"]
     assert len(errors) == 1
