@@ -52,9 +52,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlcicd.artifact_store import bookkeeping_problem, commit
 from mlcicd.canonical import canonical_skops
@@ -72,6 +70,9 @@ from mlcicd.provenance import (
     library_versions,
 )
 from mlcicd.safe_parse import short_repr
+
+if TYPE_CHECKING:  # imported where a frame is handled: `mlcicd gate` reads metadata only
+    import pandas as pd
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -221,6 +222,7 @@ def save_model(
     Examples
     --------
     >>> import tempfile
+    >>> import pandas as pd
     >>> from sklearn.linear_model import LogisticRegression
     >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}); y = [0, 0, 1, 1]
     >>> folder = tempfile.mkdtemp()
@@ -235,6 +237,8 @@ def save_model(
     if folder.exists() and not folder.is_dir():
         raise ArtifactError(f"{folder}: exists and is not a folder")
     check("save_model", "action", action, Choice(ACTIONS))
+    import pandas as pd
+
     if keep_data and not isinstance(data, pd.DataFrame):
         raise InputError("keep_data=True needs the training data as a DataFrame in data=")
     payload = _dumps_checked(model)
@@ -355,6 +359,8 @@ def read_training_data(directory: str | os.PathLike[str]) -> pd.DataFrame | None
     The bytes are checked against the recorded data fingerprint before parsing.
     """
     import io
+
+    import pandas as pd
 
     folder = Path(directory)
     metadata = read_metadata(folder)

@@ -24,14 +24,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlcicd.errors import CheckFailed, InputError
 from mlcicd.io import read_json, read_yaml
 from mlcicd.markdown import table
 from mlcicd.params import Real, check
+
+if TYPE_CHECKING:  # only to_frame needs pandas: `mlcicd gate` reads JSON and YAML
+    import pandas as pd
 
 __all__ = [
     "GATED_METRICS",
@@ -196,6 +197,8 @@ class GateResult:
         """One row per rule: rule, metric, value, limit, passed."""
         columns = ["rule", "metric", "value", "limit", "passed"]
         rows = [[r.name, r.metric, r.value, r.limit, r.passed] for r in self.rules]
+        import pandas as pd
+
         return pd.DataFrame(rows, columns=columns)
 
     def to_markdown(self) -> str:

@@ -21,10 +21,9 @@ from collections import Counter
 from collections.abc import Iterable
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from mlcicd.errors import InputError
 from mlcicd.safe_parse import (
@@ -35,6 +34,9 @@ from mlcicd.safe_parse import (
     load_yaml_text,
     short_repr,
 )
+
+if TYPE_CHECKING:  # pandas is imported where a frame is read: `mlcicd gate` reads none
+    import pandas as pd
 
 __all__ = [
     "atomic_write_bytes",
@@ -202,6 +204,8 @@ def read_csv(
     except UnicodeDecodeError:
         raise InputError(f"{source}: not a CSV file (not UTF-8 text)") from None
     _refuse_repeated_header(text, source)
+    import pandas as pd
+
     try:
         frame = pd.read_csv(source)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -243,6 +247,8 @@ def require_finite_numeric(frame: pd.DataFrame, *, source: str = "data") -> pd.D
     Missing values (NaN) are allowed: pipelines impute them. Text in a numeric
     column and infinite values are not, because no model can use them.
     """
+    import pandas as pd
+
     problems = []
     converted = {}
     for column in frame.columns:

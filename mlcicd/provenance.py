@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from mlcicd import __version__
 from mlcicd.errors import InputError
 from mlcicd.io import python_scalar
+
+if TYPE_CHECKING:  # imported where a frame is handled: reading metadata needs none
+    import pandas as pd
 
 __all__ = ["canonical_csv", "config_dict", "data_fingerprint", "feature_names", "classes",
            "fingerprint_of", "library_versions"]
@@ -31,6 +33,7 @@ def library_versions() -> dict[str, str]:
     """
     # Imported here, not at the top: only saving a model asks for the versions, and
     # importing scikit-learn costs every command that merely reads metadata a second.
+    import pandas as pd
     import sklearn
     import skops
 
@@ -50,6 +53,7 @@ def data_fingerprint(df: pd.DataFrame) -> str:
     Two frames with the same columns, order and values have the same fingerprint,
     whatever their index; a single changed cell changes it.
 
+    >>> import pandas as pd
     >>> a = pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]})
     >>> data_fingerprint(a) == data_fingerprint(a.set_axis([10, 11]))
     True
@@ -58,6 +62,8 @@ def data_fingerprint(df: pd.DataFrame) -> str:
     >>> len(data_fingerprint(a))
     64
     """
+    import pandas as pd
+
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"data_fingerprint needs a pandas DataFrame, got {type(df).__name__}")
     return hashlib.sha256(canonical_csv(df)).hexdigest()
