@@ -25,11 +25,13 @@ import atexit
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 #: The server exits after this many seconds without a call, or when its parent is gone.
@@ -56,7 +58,9 @@ def client(tmp_path_factory) -> Path:
     """
     if "path" not in _started:
         folder = Path(tmp_path_factory.mktemp("warm-mlcicd"))
-        sock = folder / "mlcicd.sock"
+        # A socket's path has at most 107 bytes: a short folder of its own, whatever
+        # the base temp folder of the session is.
+        sock = Path(tempfile.mkdtemp(prefix="warm-mlcicd-")) / "sock"
         server = subprocess.Popen(
             [sys.executable, __file__, str(sock)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -64,7 +68,7 @@ def client(tmp_path_factory) -> Path:
         if ready.strip() != "ready":
             server.kill()
             raise RuntimeError(f"the warm mlcicd server did not start: {ready!r}")
-        atexit.register(_stop, server)
+        atexit.register(_stop, server, sock.parent)
         path = folder / "mlcicd"
         tests = Path(__file__).resolve().parent
         path.write_text(f"#!{sys.executable} -IS\nimport sys\nsys.path.insert(0, {str(tests)!r})"
@@ -75,12 +79,13 @@ def client(tmp_path_factory) -> Path:
     return _started["path"]  # type: ignore[return-value]
 
 
-def _stop(server: subprocess.Popen) -> None:
+def _stop(server: subprocess.Popen, folder: Path) -> None:
     server.stdin.close()  # the server exits when its stdin closes
     try:
         server.wait(10)
     except subprocess.TimeoutExpired:  # pragma: no cover - only a stuck server
         server.kill()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def call(sock: str) -> int:
