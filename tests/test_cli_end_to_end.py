@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from once import build_once
 
 from mlcicd.cli import main
 from mlcicd.compare import MARKER
@@ -28,10 +29,17 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pipeline_dir(tmp_path_factory):
-    """Data, schema and three trained artifacts, made with the CLI."""
-    root = tmp_path_factory.mktemp("e2e")
+    """Data, schema and three trained artifacts, made with the CLI.
+
+    Built once per session whichever xdist worker asks (tests/once.py), and read-only:
+    a test writes its own files into its ``tmp_path``.
+    """
+    return build_once(tmp_path_factory, "cli-end-to-end", _run_the_cli)
+
+
+def _run_the_cli(root) -> None:
     steps = [
         ["datasets", "export", "breast-cancer", "--out", root / "data"],
         ["infer-schema", root / "data" / "train.csv", "--out", root / "schema.yaml",
@@ -47,7 +55,6 @@ def pipeline_dir(tmp_path_factory):
         code = main([str(a) for a in argv])
         assert code == 0, f"mlcicd {' '.join(map(str, argv))} exited {code}"
     (root / "gate.yaml").write_text(GATE)
-    return root
 
 
 def test_the_pipeline_produces_data_schema_and_verified_models(pipeline_dir):
@@ -87,8 +94,8 @@ def test_the_gate_passes_the_candidate_and_stops_the_weak_one(pipeline_dir, caps
     assert code == 1 and "quality gate FAILED" in out
 
 
-def test_a_validation_failure_stops_the_pipeline_with_exit_1(pipeline_dir, capsys):
-    broken = pipeline_dir / "broken.csv"
+def test_a_validation_failure_stops_the_pipeline_with_exit_1(pipeline_dir, tmp_path, capsys):
+    broken = tmp_path / "broken.csv"
     text = (pipeline_dir / "data" / "test.csv").read_text().splitlines()
     header = text[0].split(",")
     row = text[1].split(",")
@@ -99,10 +106,10 @@ def test_a_validation_failure_stops_the_pipeline_with_exit_1(pipeline_dir, capsy
     assert "mean_radius" in out
 
 
-def test_bad_input_anywhere_is_exit_2_with_one_line(pipeline_dir, capsys):
-    (pipeline_dir / "typo.yaml").write_text("min_acuracy: 0.9\n")
+def test_bad_input_anywhere_is_exit_2_with_one_line(pipeline_dir, tmp_path, capsys):
+    (tmp_path / "typo.yaml").write_text("min_acuracy: 0.9\n")
     code, _, err = _run(capsys, "gate", "--metrics",
                         pipeline_dir / "models" / "candidate" / "metrics.json",
-                        "--thresholds", pipeline_dir / "typo.yaml")
+                        "--thresholds", tmp_path / "typo.yaml")
     assert code == 2
     assert err.count("\n") == 1 and "min_acuracy" in err
