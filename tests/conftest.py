@@ -6,11 +6,15 @@ depend on luck. Explore more locally with ``--hypothesis-profile=explore``.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 import pytest
 from hypothesis import settings
 from system_tools import system_tool
 from xdist_groups import tag_groups
+
+if TYPE_CHECKING:
+    import numpy as np
 
 settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", max_examples=500, database=None, print_blob=True)
@@ -40,6 +44,8 @@ def data(request) -> tuple[np.ndarray, np.ndarray]:
     A module declares ``LINEAR_DATA = (seed, n_rows, weights)``; ``y`` is 1 where
     ``sum(w_j * x_j) > 0``. Modules whose ``data`` is a data frame define their own.
     """
+    import numpy as np  # here, not at the top: the book's test processes never need it
+
     seed, n_rows, weights = request.module.LINEAR_DATA
     X = np.random.default_rng(seed).normal(size=(n_rows, len(weights)))
     score = np.zeros(n_rows)
