@@ -133,15 +133,19 @@ class ServerProcess:
                                       stderr=subprocess.PIPE, text=True)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"the server exited: {self._proc.stderr.read().strip()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    return url
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # polling for readiness
+        # One client for every probe: ``httpx.get`` builds a new client, and its SSL
+        # context, on each call (~25 ms of CPU), and a server that imports scikit-learn
+        # on a busy machine is probed a hundred times before it answers.
+        with httpx.Client(timeout=1) as probe:
+            while time.monotonic() < deadline:
+                if self._proc.poll() is not None:
+                    raise RuntimeError(f"the server exited: {self._proc.stderr.read().strip()}")
+                try:
+                    if probe.get(f"{url}/healthz").status_code == 200:
+                        return url
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)  # polling for readiness
         self.__exit__()
         raise RuntimeError("the server did not answer /healthz in time")
 
