@@ -23,17 +23,21 @@ settings.load_profile("deterministic")
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Slow tests first, otherwise in file order; xdist groups that really group.
+    """Slow and waiting tests first, otherwise in file order; xdist groups that group.
 
     pytest-xdist hands tests to its workers in this order, so the long ones start early
     and the short ones fill the end: neither worker sits idle while the other finishes
-    one long test. The order is the same on every worker, as xdist requires.
+    one long test. Tests marked ``waits`` (servers, timeouts: more wall time than CPU)
+    start early too, while ``make test`` still builds the book beside them, whose work
+    fills the cores they leave idle; at the end they would leave them idle for nothing.
+    The order is the same on every worker, as xdist requires.
 
     ``--dist loadgroup`` sends the tests of one ``xdist_group`` to one worker by reading a
     ``@group`` suffix that pytest 9 never sees unless :func:`xdist_groups.tag_groups`
     copies it (tests/test_xdist_groups.py checks that a group stays on one worker).
     """
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: not (item.get_closest_marker("slow")
+                                     or item.get_closest_marker("waits")))
     tag_groups(items)
 
 

@@ -17,6 +17,9 @@ from mlcicd.deploy import HealthCheck, ModelVersion, Router  # noqa: E402
 from mlcicd.deploy.serve import create_app  # noqa: E402
 from mlcicd.testing import ServerProcess  # noqa: E402
 
+# More wall time than CPU (a loopback server, slow models): started early (conftest).
+pytestmark = pytest.mark.waits
+
 TOKEN = "test-token-123"  # noqa: S105
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -35,6 +35,9 @@ from mlcicd.deploy.log import EventLog  # noqa: E402
 from mlcicd.deploy.serve import create_app  # noqa: E402
 from mlcicd.deploy.server_state import ServerLimits  # noqa: E402
 
+# More wall time than CPU (a loopback server, slow models): started early (conftest).
+pytestmark = pytest.mark.waits
+
 TOKEN = "fault-token"  # noqa: S105
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
