@@ -115,8 +115,10 @@ test-fast: $(STAMP)
 # each worker about 3 s of CPU for nothing here).
 BOOK_TEST_FILES = $(shell grep -l "pytest.mark.book" tests/test_*.py)
 
+# No book test reads a notebook, so nbval's plugin is not loaded: it imports
+# jupyter_client and nbformat (~0.25 CPU-s in each of the three pytest processes).
 test-book: $(STAMP) book
-	$(PYTEST) -m book $(BOOK_TEST_FILES)
+	$(PYTEST) -p no:nbval -m book $(BOOK_TEST_FILES)
 
 lint: $(RUFF_STAMP)
 	$(BIN)/ruff check .
