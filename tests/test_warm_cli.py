@@ -36,3 +36,15 @@ def test_the_warm_mlcicd_answers_as_the_installed_one(argv, code, tmp_path_facto
     assert installed.returncode == code and (installed.stdout or installed.stderr)
     assert (warm.returncode, warm.stdout, warm.stderr) == (
         installed.returncode, installed.stdout, installed.stderr)
+
+
+def test_a_call_without_its_server_is_no_verdict(tmp_path):
+    # Scripts read exit 1 as "the check failed": a call that never reached mlcicd (its
+    # server gone: killed, or idle) must say so and exit with neither 0 nor 1.
+    tests = Path(__file__).resolve().parent
+    code = (f"import sys; sys.path.insert(0, {str(tests)!r}); from warm_cli import call; "
+            f"sys.exit(call({str(tmp_path / 'gone' / 'sock')!r}))")
+    result = subprocess.run([sys.executable, "-IS", "-c", code, "gate"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode not in (0, 1) and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "no server at" in result.stderr

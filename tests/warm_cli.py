@@ -34,11 +34,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-#: The server exits after this many seconds without a call, or when its parent is gone.
-IDLE_SECONDS = 900
+#: The server exits when its parent is gone (its stdin closes), or after this many seconds
+#: without a call: a safety net only, longer than any session's gap between two calls
+#: (a server gone idle would turn every later call of its session into an error).
+IDLE_SECONDS = 4 * 3600
 #: At most this many calls per server: the accept loop is bounded.
 MAX_CALLS = 100_000
-#: Exit code of a call whose forked process died before it reported one (EX_SOFTWARE).
+#: Exit code of a call whose server is gone or whose forked process died before it
+#: reported one (EX_SOFTWARE): never 0 or 1, which the scripts read as a verdict.
 DIED = 70
 #: What a script's commands import: loaded once, before the first fork.
 PRELOAD = (
@@ -98,7 +101,11 @@ def call(sock: str) -> int:
     request = json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd(),
                           "env": dict(os.environ)}).encode()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(sock)
+        try:
+            conn.connect(sock)
+        except OSError as exc:  # not exit 1: a script would read that as a failed check
+            print(f"mlcicd (warm): no server at {sock}: {exc}", file=sys.stderr)
+            return DIED
         socket.send_fds(conn, [HEADER.pack(len(request))], [0, 1, 2])
         conn.sendall(request)
         answer = _read(conn, 4)
