@@ -95,6 +95,21 @@ def test_counting_replayed_rows_as_new_evidence_inflates_the_error():
     assert once.median_labels <= 143
 
 
+def test_the_simulation_p_values_are_the_z_test_s_own():
+    # peeking_error_rates computes the z-test on whole arrays; every look must read the
+    # same p-value as two_proportion_ztest, including no conversions or all of them in
+    # both arms (no spread: p = 1), which the simulation's own settings never meet.
+    from mlcicd.deploy.ab_stats import _equal_arms_ztest_pvalues, two_proportion_ztest
+
+    cells = [(a, b, n) for n in (1, 2, 5, 40, 500, 9500)
+             for a in sorted({0, 1, n // 3, n - 1, n}) for b in sorted({0, 1, n // 2, n})]
+    a, b, n = (np.array([cell[k] for cell in cells]) for k in range(3))
+    vectorised = _equal_arms_ztest_pvalues(a[None, :], b[None, :], n)[0]
+    assert vectorised.tolist() == [two_proportion_ztest(int(x), int(m), int(y), int(m)).pvalue
+                                   for x, y, m in cells]
+    assert 1.0 in vectorised.tolist() and vectorised.min() < 1e-6  # both ends met
+
+
 @pytest.mark.parametrize("rule", [ShadowRule(), ShadowRule(analysis="fixed-horizon",
                                                              min_samples=100)],
                          ids=["sequential", "fixed-horizon"])
