@@ -82,10 +82,10 @@ $(BOOK_INPUTS_STAMP):
 	mkdir -p _build
 	touch $@
 
-# jupyter-book's own process imports jsonschema, which imports the optional rfc3987_syntax
-# and compiles its IRI grammars: ~1.3 CPU-s a build for a format that no schema here uses.
-# The mark that skips them is set first (tests/lean_startup.py does the same for pytest).
-JUPYTER_BOOK := $(BIN)/python -c "import sys; sys.modules['rfc3987_syntax'] = None; \
+# jupyter-book's own process imports jsonschema, which imports an optional module that
+# costs ~1.3 CPU-s a build for a format no schema here uses: mlcicd/lean_imports.py.
+JUPYTER_BOOK := $(BIN)/python -c "import sys; \
+	from mlcicd.lean_imports import skip_unused_optional_imports; skip_unused_optional_imports(); \
 	from jupyter_book.cli.main import main; sys.exit(main(prog_name='jupyter-book'))"
 
 book: $(STAMP) $(BOOK_INPUTS_STAMP)

@@ -1,15 +1,10 @@
 """The first plugin every pytest process of this project loads (``-p lean_startup``).
 
 It runs before the plugins that installed packages register: nbval's imports nbformat,
-which imports jsonschema, which imports the optional ``rfc3987_syntax`` if it is
-installed (jupyter-events pulls it in). That package compiles some thirty Earley
-grammars for the "iri" string formats while it is imported: about 1.1 CPU-s in every
-pytest process (the xdist controller and each worker), before a single test runs.
-
-No schema this project validates uses an "iri" format (notebooks, GitHub workflows and
-actions). Marked absent, jsonschema imports as before without an "iri" format checker;
-every other format and every validation is unchanged. The same mark is set for papermill
-workers (``mlcicd.labs.runner``) and the nbval subprocess (``tests/test_labs_nbval.py``).
+which imports jsonschema, which would import an optional module that costs about 1.1
+CPU-s in every pytest process (the xdist controller and each worker) before a single
+test runs: see :mod:`mlcicd.lean_imports`, which the book build, the papermill workers
+and the nbval subprocess call too.
 
 Loaded from ``addopts`` through the ``pythonpath`` setting (both in pyproject.toml),
 which pytest applies before it loads any ``-p`` plugin. A process that imported
@@ -18,6 +13,6 @@ jsonschema already keeps it as it is.
 
 from __future__ import annotations
 
-import sys
+from mlcicd.lean_imports import skip_unused_optional_imports
 
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+skip_unused_optional_imports()

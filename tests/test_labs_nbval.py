@@ -28,13 +28,11 @@ from once import build_once
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "labs" / "solutions").glob("*.ipynb"))
 
-#: The subprocess's interpreter start. jsonschema (imported by nbformat) imports the
-#: optional ``rfc3987_syntax``, which compiles Earley grammars for IRI formats at import
-#: time: 1.3 CPU-s that nbval never uses (notebooks have no "iri" fields). Marking it
-#: absent makes jsonschema skip that optional format checker; nothing else changes. Third
+#: The subprocess's interpreter start: without the optional module that jsonschema
+#: (imported by nbformat) would compile for nothing (mlcicd/lean_imports.py). Third
 #: party plugins other than nbval are not loaded (hypothesis, xdist, cov: not needed here).
-NBVAL_START = ("import sys; sys.modules['rfc3987_syntax'] = None; import pytest; "
-               "sys.exit(pytest.main())")
+NBVAL_START = ("import sys; from mlcicd.lean_imports import skip_unused_optional_imports; "
+               "skip_unused_optional_imports(); import pytest; sys.exit(pytest.main())")
 
 
 def run_nbval(folder: Path) -> None:

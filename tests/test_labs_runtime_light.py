@@ -30,11 +30,12 @@ LIGHT_IMPORTS = [
 
 #: Runs each snippet of the JSON list in argv[1] in turn; prints, per snippet, the
 #: top-level names of the modules it added to sys.modules. jsonschema's optional IRI
-#: grammar (1.3 CPU-s to compile when nbformat is imported) is marked absent: it is no
-#: notebook machinery, and jsonschema imports fine without it.
+#: grammar (1.3 CPU-s to compile when nbformat is imported) is skipped as everywhere
+#: (mlcicd/lean_imports.py): it is no notebook machinery.
 _RECORDER = """\
 import json, sys
-sys.modules['rfc3987_syntax'] = None
+from mlcicd.lean_imports import skip_unused_optional_imports
+skip_unused_optional_imports()
 
 def loaded():
     return {m.split('.')[0] for m in sys.modules}

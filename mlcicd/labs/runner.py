@@ -25,6 +25,7 @@ from mlcicd.io import write_json
 from mlcicd.labs.checking import failed_checks
 from mlcicd.labs.params import RunSpec, check_parameters, notebook_parameters
 from mlcicd.labs.recorder import METRICS_ENV
+from mlcicd.lean_imports import skip_unused_optional_imports
 
 KERNEL_NAME = "python3"
 CELL_TIMEOUT = 600
@@ -158,12 +159,10 @@ def run_all(
 def _start_worker() -> None:
     """Prepare a worker process of :func:`run_all`, which only ever runs papermill.
 
-    papermill imports nbformat, which imports jsonschema, which imports the optional
-    ``rfc3987_syntax`` at import time: it compiles Earley grammars for the "iri" string
-    formats, about 1.3 CPU-s per process, and no notebook schema uses those formats.
-    Marked absent, jsonschema simply has no "iri" format checker, in this process only.
+    papermill imports nbformat, which imports jsonschema: see
+    :mod:`mlcicd.lean_imports` for the optional module this worker does without.
     """
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    skip_unused_optional_imports()
 
 
 def format_summary(results: list[RunResult], *, max_metrics: int = 4) -> str:
