@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -485,17 +486,26 @@ def test_serving_on_a_busy_port_is_one_line_and_exit_2(tmp_path, stable, capsys)
     save_model(stable.model, tmp_path / "model")
     previous = signal.signal(signal.SIGALRM, _serving_too_long)
     signal.alarm(60)
-    try:
-        with socket.socket() as taken:
-            taken.bind(("127.0.0.1", 0))
-            taken.listen()
-            port = taken.getsockname()[1]
-            code = main(["serve", "--model", str(tmp_path / "model"), "--port", str(port)])
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    # pytest keeps warnings out of stderr; a real process prints them there, under
+    # Python's default filters (what they hide, a user never sees either).
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("default")
+        for hidden in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                       ResourceWarning):
+            warnings.simplefilter("ignore", hidden)
+        try:
+            with socket.socket() as taken:
+                taken.bind(("127.0.0.1", 0))
+                taken.listen()
+                port = taken.getsockname()[1]
+                code = main(["serve", "--model", str(tmp_path / "model"), "--port",
+                             str(port)])
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
     err = capsys.readouterr().err
     assert code == 2
+    assert [str(w.message) for w in warned] == []  # each would be a line on stderr
     assert err.count("\n") == 1 and "in use" in err
     assert "Traceback" not in err
 
