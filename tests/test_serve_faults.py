@@ -65,17 +65,6 @@ def stable(data):
     return ModelVersion(LogisticRegression().fit(X, y), "stable")
 
 
-class Slow:
-    """A model that answers correctly after ``delay_s`` (sleeping releases the GIL)."""
-
-    def __init__(self, model, delay_s):
-        self.model, self.delay_s, self.n_features_in_ = model, delay_s, model.n_features_in_
-
-    def predict(self, X):
-        time.sleep(self.delay_s)
-        return self.model.predict(X)
-
-
 class Hung:
     """A model that blocks until ``release`` is set (bounded: 30 s at most)."""
 
@@ -126,39 +115,46 @@ def start_canary(client, **plan):
     return r
 
 
-def stable_latencies(results):
-    return np.array([s for status, body, s in results
-                     if status == 200 and body["slot"] == "stable"
-                     and "fallback_from" not in body])
-
-
-def test_a_slow_canary_leaves_the_latency_of_stable_users_unchanged(host, data, stable):
+def test_stable_users_are_answered_at_once_while_every_canary_call_is_stuck(host, data,
+                                                                         stable):
+    # The latency of stable users must not depend on the canary. Timing them beside a slow
+    # canary is a wall-clock test (it failed on a saturated machine with a correct server);
+    # this asks the same thing with events: every worker of the canary slot is inside a
+    # model that never returns, and stable users are still answered, by stable, at once.
+    # A model run on the event loop (or a loop waiting on a model thread) answers none.
     X, _ = data
-    rows, keys = X[:240].tolist(), [f"user-{i}" for i in range(240)]
-    # 0.1 s already dwarfs a stable answer: with the model on the event loop (checked by
-    # running it there) stable p50 grew 5x and p99 6x, and 0.25 s only made it wait longer.
-    delay_s = 0.1
-    slow = ModelVersion(Slow(stable.model, delay_s), "slow")
-    figures = {}
-    for case in ("no canary", "slow canary"):
-        router = Router({"stable": stable, "canary": slow})
-        app = create_app(router, admin_token=TOKEN, limits=ServerLimits(predict_timeout_s=30))
-        with host.mount(app) as url, httpx.Client(base_url=url) as client:
-            load(url, rows[:40], keys[:40], 8)  # warm-up
-            if case == "slow canary":
-                start_canary(client, steps=[0.2, 1.0], min_requests=100_000)
-            results = load(url, rows, keys, 8)
-        lat = stable_latencies(results)
-        assert len(lat) >= 150
-        figures[case] = (np.percentile(lat, 50), np.percentile(lat, 99))
-        if case == "slow canary":  # the canary really was slow, and really was asked
-            canary = [s for status, body, s in results if body["slot"] == "canary"]
-            assert len(canary) >= 20 and min(canary) >= delay_s
-    (p50, p99), (p50_slow, p99_slow) = figures["no canary"], figures["slow canary"]
-    # Model on the event loop, as before (0.25 s canary): stable p50 grew about 5x and
-    # p99 about 14x.
-    assert p50_slow <= 3 * p50 + 0.005
-    assert p99_slow <= 4 * p99 + 0.010
+    hung = HungCounting()
+    router = Router({"stable": stable, "canary": ModelVersion(hung, "stuck")})
+    limits = ServerLimits(predict_timeout_s=30)
+    app = create_app(router, admin_token=TOKEN, limits=limits)
+    rows = X[:200].tolist()
+    with host.mount(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        start_canary(client, steps=[0.2, 1.0], min_requests=100_000)
+        slot_of = {i: router.table.slot_for(stable_bucket(f"user-{i}", router.table.salt))
+                   for i in range(len(rows))}
+        to_canary = [i for i, slot in slot_of.items() if slot == "canary"]
+        to_stable = [i for i, slot in slot_of.items() if slot == "stable"]
+        blocked = [threading.Thread(target=httpx.post, args=(f"{url}/predict",), kwargs={
+            "json": {"features": rows[i], "key": f"user-{i}"}, "timeout": 60})
+            for i in to_canary[:limits.workers_per_slot]]
+        for thread in blocked:
+            thread.start()
+        try:
+            for _ in blocked:  # every worker of the canary slot is inside the stuck model
+                assert hung.inside.acquire(timeout=10)
+            answers = [client.post("/predict", json={"features": rows[i], "key": f"user-{i}"})
+                       for i in to_stable]
+            # All answered while every canary call was still stuck.
+            assert not hung.release.is_set() and all(t.is_alive() for t in blocked)
+            assert len(answers) >= 100
+            assert all(r.status_code == 200 for r in answers)
+            bodies = [r.json() for r in answers]
+            assert {b["slot"] for b in bodies} == {"stable"}
+            assert not any("fallback_from" in b for b in bodies)
+        finally:
+            hung.release.set()
+            for thread in blocked:
+                thread.join(30)
 
 
 def test_healthz_and_metrics_answer_while_a_model_hangs(host, stable):
