@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 
 PROBE = '''
@@ -53,3 +55,16 @@ def test_a_group_runs_on_one_worker(tmp_path):
     assert len(written) == 4
     workers = {p.read_text() for p in written}
     assert len(workers) == 1, f"the group ran on {sorted(workers)}"
+
+
+def test_this_session_tags_every_grouped_test(request):
+    # The probe above brings its own conftest; this checks the project's (tests/conftest.py
+    # must call tag_groups): under `make test`, a grouped test's id carries its group.
+    config = request.config
+    if not (hasattr(config, "workerinput") and config.getvalue("loadgroup")):
+        pytest.skip("only a worker of --dist loadgroup tags groups (make test runs one)")
+    grouped = [item for item in request.session.items if item.get_closest_marker("xdist_group")]
+    assert grouped, "no grouped test collected"
+    untagged = [item.nodeid for item in grouped
+                if not item.nodeid.endswith("@" + item.get_closest_marker("xdist_group").args[0])]
+    assert untagged == []
