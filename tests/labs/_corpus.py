@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pytest
+
 from mlcicd.labs import checks
 
 #: (lab, exercise, what the answer gets wrong, the answer), in definition order.
@@ -58,3 +60,37 @@ def exercise_named(answer: Any, exercise_of_prefix: Mapping[str, str]) -> str:
     """The exercise an outsider's answer is for, read off the start of its name."""
     return next(exercise for prefix, exercise in exercise_of_prefix.items()
                 if answer.__name__.startswith(prefix))
+
+
+def outsider_tests(wrong: list[tuple[str, Any]], right: list[tuple[str, Any]],
+                   exercise_of_prefix: Mapping[str, str], *, fixture: str | None = None
+                   ) -> tuple[Callable[..., None], Callable[..., None], Callable[[], None]]:
+    """The three tests of an outsider's answer file, for its module to name ``test_...``.
+
+    Every wrong answer gets NOT YET, every right one passes, and each exercise has at
+    least eight wrong and three right answers. ``fixture`` names the module's pytest
+    fixture of :func:`mlcicd.labs.testrun.lab_fixtures`, for the exercises that run on
+    the lab's model or rows.
+    """
+
+    def check(answer: Any, request: pytest.FixtureRequest) -> Any:
+        fixtures = request.getfixturevalue(fixture) if fixture else None
+        return run_check(exercise_named(answer, exercise_of_prefix), answer, fixtures)
+
+    @pytest.mark.parametrize(("name", "answer"), wrong, ids=[n for n, _ in wrong])
+    def wrong_answer_gets_not_yet(name: str, answer: Any, request: pytest.FixtureRequest):
+        result = check(answer, request)
+        assert str(result).startswith("NOT YET: "), f"{name} passed: {result}"
+
+    @pytest.mark.parametrize(("name", "answer"), right, ids=[n for n, _ in right])
+    def right_answer_passes(name: str, answer: Any, request: pytest.FixtureRequest):
+        result = check(answer, request)
+        assert result.passed, f"{name} rejected: {result}"
+
+    def every_step_has_eight_wrong_and_three_right_answers() -> None:
+        for prefix in exercise_of_prefix:
+            assert sum(n.startswith(prefix) for n, _ in wrong) >= 8, prefix
+            assert sum(n.startswith(prefix) for n, _ in right) >= 3, prefix
+
+    return (wrong_answer_gets_not_yet, right_answer_passes,
+            every_step_has_eight_wrong_and_three_right_answers)

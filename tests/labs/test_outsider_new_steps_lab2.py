@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from _corpus import exercise_named, registrar, run_check
+from _corpus import outsider_tests, registrar
 from scipy import stats
 
 from mlcicd.datasets import TARGET
@@ -289,23 +289,7 @@ def fixtures():
     return found
 
 
-def _check(answer, fixtures):
-    return run_check(exercise_named(answer, EXERCISE_OF), answer, fixtures)
-
-
-@pytest.mark.parametrize(("name", "answer"), WRONG, ids=[n for n, _ in WRONG])
-def test_outsider_wrong_answer_to_a_new_lab2_step_gets_not_yet(name, answer, fixtures):
-    result = _check(answer, fixtures)
-    assert str(result).startswith("NOT YET: "), f"{name} passed: {result}"
-
-
-@pytest.mark.parametrize(("name", "answer"), RIGHT, ids=[n for n, _ in RIGHT])
-def test_outsider_right_answer_to_a_new_lab2_step_passes(name, answer, fixtures):
-    result = _check(answer, fixtures)
-    assert result.passed, f"{name} rejected: {result}"
-
-
-def test_every_new_lab2_step_has_eight_wrong_and_three_right_answers():
-    for prefix in EXERCISE_OF:
-        assert sum(n.startswith(prefix) for n, _ in WRONG) >= 8, prefix
-        assert sum(n.startswith(prefix) for n, _ in RIGHT) >= 3, prefix
+(test_outsider_wrong_answer_to_a_new_lab2_step_gets_not_yet,
+ test_outsider_right_answer_to_a_new_lab2_step_passes,
+ test_every_new_lab2_step_has_eight_wrong_and_three_right_answers) = outsider_tests(
+    WRONG, RIGHT, EXERCISE_OF, fixture="fixtures")

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
-from _corpus import exercise_named, registrar, run_check
+from _corpus import outsider_tests, registrar
 
 WRONG: list[tuple[str, object]] = []
 RIGHT: list[tuple[str, object]] = []
@@ -256,23 +255,7 @@ def skew_index_loop(offline, served, index):
 
 
 # === Running them through the checks, as the notebook does ===============================
-def _check(answer):
-    return run_check(exercise_named(answer, EXERCISE_OF), answer)
-
-
-@pytest.mark.parametrize(("name", "answer"), WRONG, ids=[n for n, _ in WRONG])
-def test_outsider_wrong_answer_to_a_new_lab4_step_gets_not_yet(name, answer):
-    result = _check(answer)
-    assert str(result).startswith("NOT YET: "), f"{name} passed: {result}"
-
-
-@pytest.mark.parametrize(("name", "answer"), RIGHT, ids=[n for n, _ in RIGHT])
-def test_outsider_right_answer_to_a_new_lab4_step_passes(name, answer):
-    result = _check(answer)
-    assert result.passed, f"{name} rejected: {result}"
-
-
-def test_every_new_lab4_step_has_eight_wrong_and_three_right_answers():
-    for prefix in EXERCISE_OF:
-        assert sum(n.startswith(prefix) for n, _ in WRONG) >= 8, prefix
-        assert sum(n.startswith(prefix) for n, _ in RIGHT) >= 3, prefix
+(test_outsider_wrong_answer_to_a_new_lab4_step_gets_not_yet,
+ test_outsider_right_answer_to_a_new_lab4_step_passes,
+ test_every_new_lab4_step_has_eight_wrong_and_three_right_answers) = outsider_tests(
+    WRONG, RIGHT, EXERCISE_OF)
